@@ -1,0 +1,37 @@
+# One image for both processes of annolab:
+#   web:     docker run -p 8000:8000 --env-file .env -v annolab-data:/var/lib/annolab annolab
+#   worker:  docker run --env-file .env -v annolab-data:/var/lib/annolab annolab python manage.py qcluster
+#   migrate: docker run --rm --env-file .env annolab python manage.py migrate
+# Bookworm pins the Debian release that packages Java 17, which Spark NLP runs on.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    ANNOLAB_VAR_DIR=/var/lib/annolab \
+    SPARK_JARS_DIR=/opt/annolab/jars \
+    WEB_CONCURRENCY=2
+
+# Java runs Spark in the worker; Maven is only for the jar fetch below.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends openjdk-17-jre-headless maven \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY requirements.txt ./
+RUN pip install --no-cache-dir -r requirements.txt
+
+# The jars live outside ANNOLAB_VAR_DIR, so mounting a volume there does not hide them; Maven's
+# download cache is dropped in the same layer.
+COPY deploy/spark-nlp-pom.xml deploy/
+COPY scripts/fetch_jars.sh scripts/
+RUN bash scripts/fetch_jars.sh && rm -rf /root/.m2
+
+COPY . .
+RUN useradd --system --create-home --uid 10001 annolab \
+    && mkdir -p "$ANNOLAB_VAR_DIR" \
+    && chown annolab: "$ANNOLAB_VAR_DIR"
+USER annolab
+
+EXPOSE 8000
+CMD ["gunicorn", "annolab.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -1,0 +1,59 @@
+# annolab: `make run` serves the lab on http://127.0.0.1:8000 (demo login admin / annolab-demo),
+# `make test` runs the whole test suite against a throwaway PostgreSQL. Both work on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+# Touched after a successful install, so pip runs again only when requirements.txt changes.
+DEPS_STAMP := $(VENV)/.requirements.installed
+CHROMIUM := /usr/bin/chromium
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="tests/browser -x"`.
+PYTEST_ARGS ?=
+
+.PHONY: help run test deps jars chromium lint format
+
+help:
+	@echo "make run     set up and serve the web app and a worker on http://127.0.0.1:8000"
+	@echo "make test    set up and run the test suite against a throwaway PostgreSQL"
+	@echo "make lint    ruff check and format check"
+	@echo "make format  ruff fix and format"
+
+$(DEPS_STAMP): requirements.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -r requirements.txt
+	touch $@
+
+deps: $(DEPS_STAMP)
+
+jars:
+	bash scripts/fetch_jars.sh
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" -ne 0 ]; then echo "Chromium is missing: sudo apt-get install -y chromium" >&2; exit 1; fi; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+
+# Development only: DEBUG on and a throwaway key; the database defaults to SQLite under var/.
+run: export DEBUG := true
+run: export SECRET_KEY ?= insecure-development-key-for-make-run
+run: deps jars
+	$(PYTHON) manage.py migrate --noinput
+	$(PYTHON) manage.py seed_demo
+	bash scripts/serve.sh
+
+# Settings are read once, before any conftest runs, so the test environment is set here.
+test: export DEBUG := false
+test: export SECRET_KEY ?= insecure-test-key
+test: export SPARK_DRIVER_MEMORY ?= 2g
+test: deps jars chromium
+	bash scripts/with_test_postgres.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: deps
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .

@@ -1,0 +1,19 @@
+"""annolab's URL map: the admin, the REST API (api.md) with its OpenAPI schema, and the pages."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from annolab.routes import route
+from projects.urls import urlpatterns as project_api
+
+api_patterns = [
+    *project_api,
+    route("schema", SpectacularAPIView.as_view(), "schema"),
+    route("docs", SpectacularSwaggerView.as_view(url_name="schema"), "docs"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+]

@@ -1,0 +1,221 @@
+"""Export a project: its tasks in the Annotation Lab JSON format, or CoNLL 2003 for NER.
+
+The JSON export is what the import reads back (a round trip keeps texts, tags, completions,
+their latest reviews and predictions). The CoNLL export writes the completions training would
+select (``projects.selection``), so what a user downloads is what a model learns from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from django.db.models import Exists, OuterRef, Prefetch
+
+from annolab.errors import ValidationFailed
+from projects.labeling_config import LabelingConfigError, parse_labeling_config
+from projects.models import Completion, Prediction, Project, Tag, Task
+from projects.selection import select_training_data
+from projects.tokenizer import tokenize
+
+CONLL_HEADER = "-DOCSTART- -X- -X- O"
+
+Span = tuple[int, int, str]  # (start, end exclusive, label)
+
+
+class TokenLike(Protocol):
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+
+def export_json(
+    *, project: Project, tags: list[str] | None = None, ground_truth_only: bool = False
+) -> list[dict[str, Any]]:
+    """Every task (with any of ``tags``, when given) in the task format of api.md, by id.
+
+    Four queries whatever the size: tasks, tags, completions (with authors and latest
+    reviews) and predictions. ``ground_truth_only`` keeps only starred completions; tasks
+    without one stay, so that the export still holds every text.
+    """
+    completions = Completion.objects.select_related(
+        "created_by", "latest_review__reviewer"
+    ).order_by("id")
+    if ground_truth_only:
+        completions = completions.filter(ground_truth=True)
+    tasks = (
+        _tasks(project, tags)
+        .order_by("id")
+        .prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.order_by("name")),
+            Prefetch("completions", queryset=completions),
+            Prefetch("predictions", queryset=Prediction.objects.order_by("id")),
+        )
+    )
+    return [
+        {
+            "id": task.pk,
+            "data": task.data,
+            "tags": [tag.name for tag in task.tags.all()],
+            "completions": [_completion(c) for c in task.completions.all()],
+            "predictions": [_prediction(p) for p in task.predictions.all()],
+        }
+        for task in tasks
+    ]
+
+
+def export_conll(
+    *, project: Project, tags: list[str] | None = None, completions: str = "submitted"
+) -> str:
+    """CoNLL 2003 text of the completions training would select, NER labels only.
+
+    One ``token -X- -X- TAG`` line per token, a blank line after each sentence. Assertion
+    labels are left out: an assertion region lies on the same span as its NER region, and the
+    NER model must not learn it as an entity.
+    """
+    selection = select_training_data(project=project, tags=tags, completions=completions)
+    ner_labels = _ner_labels(project)
+    chosen = Completion.objects.filter(pk__in=selection.selected_completion_ids()).select_related(
+        "task"
+    )
+    by_id = {completion.pk: completion for completion in chosen}
+    sentences: list[str] = []
+    for selected in selection.tasks:
+        if selected.completion_id is None:
+            continue
+        completion = by_id[selected.completion_id]
+        text = completion.task.text
+        parsed = tokenize(text)
+        # Tagged over the whole text, not per sentence: an entity that a sentence split cuts
+        # still starts with B- only once.
+        tokens = [token for sentence in parsed for token in sentence.tokens]
+        tags_of_text, _skipped = bio_tags(tokens, ner_spans(completion.result, ner_labels))
+        position = 0
+        for sentence in parsed:
+            lines = []
+            for token in sentence.tokens:
+                label = _conll_label(tags_of_text[position])
+                lines.append(f"{text[token.start : token.end]} -X- -X- {label}")
+                position += 1
+            if lines:
+                sentences.append("\n".join(lines) + "\n")
+    return f"{CONLL_HEADER}\n\n" + "\n".join(sentences)
+
+
+def ner_spans(result: list[dict[str, Any]], ner_labels: set[tuple[str, str]]) -> list[Span]:
+    """The NER spans of a result: ``labels`` regions whose (control, label) is not an assertion.
+
+    ``ner_labels`` holds (``<Labels name>``, label value) pairs, because the same value may be
+    an entity in one control and an assertion status in another.
+    """
+    spans = []
+    for region in result:
+        if region.get("type") != "labels":
+            continue
+        value = region.get("value") or {}
+        label = next(
+            (
+                name
+                for name in value.get("labels") or []
+                if (region.get("from_name"), name) in ner_labels
+            ),
+            None,
+        )
+        if label is not None:
+            spans.append((int(value["start"]), int(value["end"]), label))
+    return spans
+
+
+def bio_tags(tokens: Sequence[TokenLike], spans: Sequence[Span]) -> tuple[list[str], int]:
+    """BIO tags of ``tokens`` from character ``spans`` ``(start, end, label)``.
+
+    A token is inside a span when they overlap (``token.start < end and token.end > start``);
+    the first token of a span gets ``B-label``, the next ones ``I-label``, the rest ``O``.
+    When spans claim the same token, the one that starts first (then the longer one) keeps all
+    of its tokens and the other is skipped as a whole, since half an entity would teach the
+    model a wrong boundary. Returns the tags and the number of spans skipped that way.
+    """
+    tags = ["O"] * len(tokens)
+    skipped = 0
+    for start, end, label in sorted(spans, key=lambda span: (span[0], -span[1])):
+        inside = [i for i, token in enumerate(tokens) if token.start < end and token.end > start]
+        if any(tags[i] != "O" for i in inside):
+            skipped += 1
+            continue
+        for position, i in enumerate(inside):
+            tags[i] = ("B-" if position == 0 else "I-") + label
+    return tags, skipped
+
+
+def _ner_labels(project: Project) -> set[tuple[str, str]]:
+    try:
+        config = parse_labeling_config(project.labeling_config)
+    except LabelingConfigError as exc:
+        raise ValidationFailed(
+            "The project's labeling config is invalid; fix it before exporting CoNLL.",
+            [error.as_dict() for error in exc.errors],
+        ) from exc
+    return {
+        (group.name, label.value)
+        for group in config.labels
+        for label in group.labels
+        if not label.assertion
+    }
+
+
+def _conll_label(tag: str) -> str:
+    # CoNLL columns are separated by spaces, so a label such as "Medical Condition" would
+    # become two columns; readers (Spark NLP's among them) would take "B-Medical" as the tag.
+    return re.sub(r"\s+", "_", tag)
+
+
+def _tasks(project: Project, tags: list[str] | None) -> Any:
+    tasks = Task.objects.filter(project=project)
+    if tags:
+        tagged = Task.tags.through.objects.filter(task_id=OuterRef("pk"), tag__name__in=tags)
+        tasks = tasks.filter(Exists(tagged))
+    return tasks
+
+
+def _completion(completion: Completion) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "id": completion.pk,
+        "created_username": completion.created_by.get_username(),
+        "created_at": _iso(completion.created_at),
+        "submitted_at": _iso(completion.submitted_at),
+        "honeypot": completion.ground_truth,
+        "lead_time": completion.lead_time,
+    }
+    review = completion.latest_review
+    if review is not None:
+        entry["review_status"] = {
+            "approved": review.approved,
+            "reviewer": review.reviewer.get_username(),
+            "comment": review.comment,
+            "reviewed_at": _iso(review.reviewed_at),
+        }
+    entry["result"] = completion.result
+    return entry
+
+
+def _prediction(prediction: Prediction) -> dict[str, Any]:
+    return {
+        "id": prediction.pk,
+        "model": prediction.model_name,
+        "created_username": prediction.model_name,
+        "created_at": _iso(prediction.created_at),
+        "score": prediction.score,
+        "result": prediction.result,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    text = moment.isoformat()
+    # The "Z" form of UTC, as api.md's examples and DRF's responses write it.
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -1,0 +1,71 @@
+"""Who may do what in a project: one table, used by the API, the pages and the services.
+
+Site admins (``is_staff``) may do everything; otherwise the caller's role in the project decides.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from annolab.errors import NotAllowed
+from projects.models import Membership, Project, Role, Task
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    ANNOTATE = "annotate"
+    REVIEW = "review"
+    MANAGE = "manage"  # config, members, import, export, train, deploy, pre-annotate, AL settings
+    DELETE_PROJECT = "delete_project"
+
+
+ALLOWED_ROLES: dict[Action, frozenset[str]] = {
+    Action.VIEW: frozenset(Role.values),
+    Action.ANNOTATE: frozenset({Role.OWNER, Role.MANAGER, Role.ANNOTATOR}),
+    Action.REVIEW: frozenset({Role.OWNER, Role.MANAGER, Role.REVIEWER}),
+    Action.MANAGE: frozenset({Role.OWNER, Role.MANAGER}),
+    Action.DELETE_PROJECT: frozenset({Role.OWNER}),
+}
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def role_of(*, project: Project, user: User) -> str | None:
+    if not user.is_authenticated:
+        return None
+    cached = getattr(project, "_role_cache", {})
+    if user.pk not in cached:
+        cached[user.pk] = (
+            Membership.objects.filter(project=project, user=user)
+            .values_list("role", flat=True)
+            .first()
+        )
+        project._role_cache = cached  # type: ignore[attr-defined]
+    return cached[user.pk]
+
+
+def can(*, project: Project, user: User, action: Action) -> bool:
+    if not user.is_authenticated:
+        return False
+    if getattr(user, "is_staff", False):
+        return True
+    role = role_of(project=project, user=user)
+    return role is not None and role in ALLOWED_ROLES[action]
+
+
+def require(*, project: Project, user: User, action: Action) -> None:
+    if not can(project=project, user=user, action=action):
+        raise NotAllowed(f"Your role in project '{project.name}' does not allow this ({action}).")
+
+
+def can_see_task(*, task: Task, user: User) -> bool:
+    """Annotators see a task unless it is assigned to other annotators only (api.md, Roles)."""
+    project = task.project
+    if not can(project=project, user=user, action=Action.VIEW):
+        return False
+    if getattr(user, "is_staff", False) or role_of(project=project, user=user) != Role.ANNOTATOR:
+        return True
+    assigned = list(task.annotators.values_list("pk", flat=True))
+    return not assigned or user.pk in assigned

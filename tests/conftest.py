@@ -1,0 +1,25 @@
+"""Suite-wide test setup.
+
+Django settings are read from the environment before any conftest runs, so the test environment
+(SECRET_KEY, DEBUG, SPARK_DRIVER_MEMORY, DATABASE_URL) is set by `make test` and
+scripts/with_test_postgres.sh rather than here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+pytest_plugins = ["tests.personas"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Production runs on PostgreSQL; SQLite would pass tests that locking, JSON queries and
+    # constraints make fail there, so a run on anything else stops before the first test.
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine != "django.db.backends.postgresql":
+        raise pytest.UsageError(
+            f"annolab's tests run on PostgreSQL only, but DATABASE_URL selects {engine}. "
+            "Run `make test`, or `scripts/with_test_postgres.sh .venv/bin/pytest ...` for a "
+            "throwaway PostgreSQL, or set DATABASE_URL=postgres://..."
+        )

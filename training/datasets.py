@@ -1,0 +1,125 @@
+"""From selected completions to training data: NER sentences with BIO tags, assertion
+examples and classification documents. Pure Python over the ORM; Spark never appears here, so
+the web process can check a request before queueing it and the child reuses the same code.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from projects.labeling_config import LabelingConfig
+from projects.models import Completion, Project, Task
+from projects.selection import select_training_data
+from training.params import TrainingParams
+
+# The bundled NerDL graphs (spark-nlp's resources/ner-dl) hold up to this many characters.
+MAX_GRAPH_CHARS = 100
+# Tags of the largest bundled graph for 100-dimensional embeddings.
+MAX_GRAPH_TAGS = 100
+
+
+@dataclass(frozen=True)
+class Document:
+    """A task's text with the regions of the completion selected for training."""
+
+    task_id: int
+    completion_id: int
+    text: str
+    result: list[dict[str, Any]]
+
+
+@dataclass
+class Summary:
+    tasks: int = 0
+    completions: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    ner_labels: Counter[str] = field(default_factory=Counter)
+    assertion_labels: Counter[str] = field(default_factory=Counter)
+    choice_groups: dict[str, Counter[str]] = field(default_factory=dict)
+    characters: int = 0
+
+
+def selected_documents(*, project: Project, params: TrainingParams) -> tuple[list[Document], dict[str, int]]:
+    selection = select_training_data(
+        project=project, tags=params.tags or None, completions=params.completions
+    )
+    ids = selection.selected_completion_ids()
+    rows = (
+        Completion.objects.filter(pk__in=ids)
+        .order_by("task_id")
+        .values_list("task_id", "id", "task__data", "result")
+    )
+    documents = [
+        Document(task_id, completion_id, str((data or {}).get("text", "")), result or [])
+        for task_id, completion_id, data, result in rows
+    ]
+    return documents, selection.counts
+
+
+def project_texts(project: Project) -> list[str]:
+    """Every task text of the project, labelled or not: what Word2Vec embeddings learn from."""
+    return [str((data or {}).get("text", "")) for data in Task.objects.filter(project=project).order_by("id").values_list("data", flat=True)]
+
+
+def label_regions(document: Document) -> list[tuple[int, int, str]]:
+    """(start, end, label) of every ``labels`` region, in document order."""
+    regions = []
+    for region in document.result:
+        if region.get("type") != "labels":
+            continue
+        value = region.get("value") or {}
+        for label in value.get("labels") or []:
+            regions.append((int(value["start"]), int(value["end"]), str(label)))
+    return sorted(regions)
+
+
+def ner_spans(document: Document, config: LabelingConfig) -> list[tuple[int, int, str]]:
+    ner = set(config.ner_labels)
+    return [r for r in label_regions(document) if r[2] in ner]
+
+
+def assertion_spans(document: Document, config: LabelingConfig) -> list[tuple[int, int, str]]:
+    """An assertion status is a second region on the same span as its NER region (api.md)."""
+    assertion = set(config.assertion_labels)
+    return [r for r in label_regions(document) if r[2] in assertion]
+
+
+def choices_of(document: Document, group: str) -> list[str]:
+    for region in document.result:
+        if region.get("type") == "choices" and region.get("from_name") == group:
+            return [str(c) for c in (region.get("value") or {}).get("choices") or []]
+    return []
+
+
+def summarize(*, project: Project, config: LabelingConfig, params: TrainingParams) -> Summary:
+    documents, reasons = selected_documents(project=project, params=params)
+    summary = Summary(tasks=sum(reasons.values()), completions=len(documents), reasons=reasons)
+    characters: set[str] = set()
+    for document in documents:
+        characters.update(document.text)
+        summary.ner_labels.update(label for _, _, label in ner_spans(document, config))
+        summary.assertion_labels.update(label for _, _, label in assertion_spans(document, config))
+        for group in config.choices:
+            chosen = choices_of(document, group.name)
+            if chosen:
+                summary.choice_groups.setdefault(group.name, Counter()).update(chosen)
+    summary.characters = len(characters)
+    return summary
+
+
+def ner_graph_problem(summary: Summary) -> str | None:
+    """Why no bundled NerDL graph fits this data, or None (the rule of NerDLGraphChecker)."""
+    tags = 2 * len(summary.ner_labels) + 1  # B- and I- per label, plus O
+    if tags > MAX_GRAPH_TAGS:
+        return (
+            f"{len(summary.ner_labels)} NER labels need {tags} tags; the bundled graphs hold at "
+            f"most {MAX_GRAPH_TAGS}."
+        )
+    if summary.characters > MAX_GRAPH_CHARS * 10:
+        return (
+            f"The texts use {summary.characters} distinct characters; the bundled graphs hold "
+            f"at most {MAX_GRAPH_CHARS * 10}."
+        )
+    return None

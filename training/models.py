@@ -1,0 +1,169 @@
+"""Training runs, pre-annotation jobs and the model registry ("Spark NLP pipeline config").
+
+No Spark here: rows, statuses and the constraints that keep one job per project at a time.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from projects.models import Project
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Partially succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class Trigger(models.TextChoices):
+    MANUAL = "manual", "Manual"
+    ACTIVE_LEARNING = "active_learning", "Active learning"
+
+
+class ModelType(models.TextChoices):
+    NER = "ner", "Named entity recognition"
+    ASSERTION = "assertion", "Assertion status"
+    CLASSIFICATION = "classification", "Classification"
+
+
+class SupervisedJob(models.Model):
+    """What training runs and pre-annotation jobs share: a status, a lease and a child process.
+
+    The child process writes ``heartbeat_at`` every few seconds; a running job whose heartbeat is
+    older than the lease lost its worker or child and is failed by the reaper (services).
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    error = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    child_pid = models.IntegerField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class TrainingRun(SupervisedJob):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="training_runs")
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
+    deploy = models.BooleanField(default=False)
+    params = models.JSONField(default=dict)
+    model_types = models.JSONField(default=list, help_text="The model types this run trains.")
+    progress = models.JSONField(null=True, blank=True)
+    results = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The database, not only the service, guarantees one queued/running run per project.
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=Q(status__in=["queued", "running"]),
+                name="trainingrun_one_active_per_project",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"training run {self.pk} of {self.project_id} ({self.status})"
+
+
+class PreannotationJob(SupervisedJob):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="preannotation_jobs")
+    task_ids = models.JSONField(default=list)
+    models_used = models.JSONField(default=list)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=Q(status__in=["queued", "running"]),
+                name="preannotationjob_one_active_per_project",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"pre-annotation job {self.pk} of {self.project_id} ({self.status})"
+
+
+class ModelSource(models.TextChoices):
+    TRAINED = "trained", "Trained in annolab"
+    REGISTERED = "registered", "Registered from elsewhere"
+
+
+class NlpModel(models.Model):
+    """A Spark NLP model in the registry: trained here, or registered from a saved folder."""
+
+    name = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=20, choices=ModelType.choices)
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="models"
+    )
+    source = models.CharField(max_length=12, choices=ModelSource.choices)
+    labels = models.JSONField(default=list)
+    choices_group = models.CharField(
+        max_length=100, blank=True, default="", help_text="Classification: the <Choices> name."
+    )
+    multi_label = models.BooleanField(default=False)
+    trained_at = models.DateTimeField(null=True, blank=True)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, blank=True, default="")
+    training_run = models.ForeignKey(
+        TrainingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="models"
+    )
+    embeddings = models.JSONField(default=dict, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(null=True, blank=True)
+    path = models.CharField(max_length=1000, help_text="The saved Spark PipelineModel folder.")
+    log = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "type"], name="nlpmodel_project_type")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConfigChange(models.Model):
+    """A deployment's edit of a labeling config, kept so an operator can see and undo it."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="config_changes")
+    model_names = models.JSONField(default=list)
+    old_config = models.TextField()
+    new_config = models.TextField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    training_run = models.ForeignKey(
+        TrainingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"deployment of {', '.join(self.model_names)} to {self.project_id}"

@@ -1,0 +1,283 @@
+"""Workflows of the training app: start, cancel and finish training runs, deploy models.
+
+The web process validates and queues; a django-q2 worker (``training.tasks``) supervises a child
+process (``training.runner``) that runs Spark. Every state change of a run is a filtered UPDATE,
+so a redelivered or duplicated message can never start or finish a run twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from annolab.errors import ConflictError, ValidationFailed
+from projects import services as project_services
+from projects.labeling_config import LabelingConfig, parse_labeling_config
+from projects.models import Project
+from projects.permissions import Action, require
+from training import selectors
+from training.models import (
+    ACTIVE_STATUSES,
+    ConfigChange,
+    JobStatus,
+    ModelSource,
+    NlpModel,
+    PreannotationJob,
+    TrainingRun,
+    Trigger,
+)
+from training.params import MODEL_TYPES, TrainingParams, parse_params
+from training.signals import project_freed, training_run_finished
+
+WORKER_LOST = "worker lost: the training process stopped without reporting a result"
+
+
+# --- what a run trains -----------------------------------------------------------------------
+
+
+def _requested_types(config: LabelingConfig, params: TrainingParams) -> list[str]:
+    possible = list(config.trainable_model_types)
+    if params.model_types is None:
+        return possible
+    missing = [t for t in params.model_types if t not in possible]
+    if missing:
+        message = f"The labeling config has nothing to train a {missing[0]} model on."
+        raise ValidationFailed(message, [{"field": "params.model_types", "message": message}])
+    return [t for t in MODEL_TYPES if t in params.model_types]
+
+
+def _check_trainable(project: Project, config: LabelingConfig, params: TrainingParams, types: list[str]) -> None:
+    """Reject before queueing what cannot train (no data, no labels, no graph that fits)."""
+    from training import datasets
+
+    if not types:
+        raise ValidationFailed(
+            "The labeling config defines no labels or choices to train a model on.",
+            [{"field": "labeling_config", "message": "No NER labels, assertion labels or choices."}],
+        )
+    summary = datasets.summarize(project=project, config=config, params=params)
+    if summary.completions == 0:
+        message = (
+            "No completions are selected for training "
+            f"({', '.join(f'{k}: {v}' for k, v in sorted(summary.reasons.items())) or 'no tasks'})."
+        )
+        raise ValidationFailed(message, [{"field": "params", "message": message}])
+    errors: list[dict[str, Any]] = []
+    if "ner" in types:
+        if not summary.ner_labels:
+            errors.append({"field": "params.model_types", "message": "The selected completions contain no NER labels."})
+        else:
+            reason = datasets.ner_graph_problem(summary)
+            if reason:
+                errors.append({"field": "params", "message": reason})
+    if "assertion" in types and not summary.assertion_labels:
+        errors.append({"field": "params.model_types", "message": "The selected completions contain no assertion labels."})
+    if "classification" in types and not summary.choice_groups:
+        errors.append({"field": "params.model_types", "message": "The selected completions contain no choices."})
+    if errors:
+        raise ValidationFailed(errors[0]["message"], errors)
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+
+def _reap_lost_jobs(project: Project) -> None:
+    """Fail running jobs whose child stopped heartbeating: the lease of a run is its heartbeat."""
+    stale = timezone.now() - timedelta(seconds=settings.TRAINING_LEASE_SECONDS)
+    for model in (TrainingRun, PreannotationJob):
+        lost = model.objects.filter(project=project, status=JobStatus.RUNNING, heartbeat_at__lt=stale)
+        for job in lost:
+            job_finish(job=job, status=JobStatus.FAILED, error=WORKER_LOST)
+
+
+def ensure_project_free(project: Project) -> None:
+    _reap_lost_jobs(project)
+    if selectors.active_training(project) is not None:
+        raise ConflictError(f"A training of project '{project.name}' is already queued or running.")
+    if selectors.active_preannotation(project) is not None:
+        raise ConflictError(f"A pre-annotation of project '{project.name}' is queued or running.")
+
+
+def training_run_start(
+    *,
+    project: Project,
+    actor: AbstractBaseUser | None,
+    deploy: bool,
+    params: Any = None,
+    trigger: str = Trigger.MANUAL,
+) -> TrainingRun:
+    """Validate, create a queued run and enqueue it once the row is committed."""
+    if actor is not None:
+        require(project=project, user=actor, action=Action.MANAGE)
+    parsed = parse_params(params)
+    config = parse_labeling_config(project.labeling_config)
+    types = _requested_types(config, parsed)
+    with transaction.atomic():
+        # The project row lock serialises concurrent "Train Now"s and pre-annotations.
+        Project.objects.select_for_update().get(pk=project.pk)
+        ensure_project_free(project)
+        _check_trainable(project, config, parsed, types)
+        try:
+            with transaction.atomic():
+                run = TrainingRun.objects.create(
+                    project=project,
+                    created_by=actor,
+                    trigger=trigger,
+                    deploy=deploy,
+                    params=parsed.as_dict(),
+                    model_types=types,
+                    results=[{"model_type": t, "status": JobStatus.QUEUED, "model": None, "error": ""} for t in types],
+                )
+        except IntegrityError:
+            raise ConflictError(f"A training of project '{project.name}' is already queued or running.") from None
+        transaction.on_commit(lambda: _enqueue("training.tasks.execute_training_run", run.pk))
+    return run
+
+
+def _enqueue(function: str, job_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task(function, job_id, group="training", task_name=f"{function.rsplit('.', 1)[-1]}-{job_id}")
+
+
+def training_run_cancel(*, run: TrainingRun, actor: AbstractBaseUser) -> TrainingRun:
+    require(project=run.project, user=actor, action=Action.MANAGE)
+    if TrainingRun.objects.filter(pk=run.pk, status=JobStatus.QUEUED).update(
+        status=JobStatus.CANCELLED, finished_at=timezone.now(), error="cancelled before it started"
+    ):
+        run.refresh_from_db()
+        _announce_finished(run)
+        return run
+    if not TrainingRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(cancel_requested=True):
+        raise ConflictError(f"Training run {run.pk} has already finished ({run.status}).")
+    # The supervising worker sees the flag within a second, kills the child's process group and
+    # marks the run cancelled; the caller polls the run.
+    run.refresh_from_db()
+    return run
+
+
+def job_claim(*, job: TrainingRun | PreannotationJob) -> bool:
+    """QUEUED -> RUNNING, at most once: a redelivered message finds nothing to claim."""
+    now = timezone.now()
+    claimed = type(job).objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now
+    )
+    return claimed == 1
+
+
+def job_finish(
+    *, job: TrainingRun | PreannotationJob, status: str, error: str = "", **fields: Any
+) -> bool:
+    """RUNNING -> a final status, at most once; frees the project and announces it."""
+    updates: dict[str, Any] = {"status": status, "error": error[:2000], "finished_at": timezone.now(), **fields}
+    if isinstance(job, TrainingRun):
+        updates["progress"] = None
+        if status in (JobStatus.FAILED, JobStatus.CANCELLED):
+            job.refresh_from_db(fields=["results"])
+            updates["results"] = [
+                {**r, "status": status, "error": r.get("error") or error}
+                if r["status"] in ACTIVE_STATUSES
+                else r
+                for r in job.results
+            ]
+    finished = type(job).objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(**updates)
+    if finished:
+        job.refresh_from_db()
+        _announce_finished(job)
+    return finished == 1
+
+
+def _announce_finished(job: TrainingRun | PreannotationJob) -> None:
+    def announce() -> None:
+        if isinstance(job, TrainingRun):
+            training_run_finished.send(sender=TrainingRun, job=job)
+        project_freed.send(sender=type(job), job=job)
+
+    transaction.on_commit(announce)
+
+
+def run_progress(*, run: TrainingRun, model_type: str, epoch: int, epochs: int) -> None:
+    TrainingRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
+        progress={"model_type": model_type, "epoch": epoch, "epochs": epochs},
+        heartbeat_at=timezone.now(),
+    )
+
+
+# --- deployment ------------------------------------------------------------------------------
+
+
+def deploy_models(
+    *,
+    project: Project,
+    models: list[NlpModel],
+    actor: AbstractBaseUser | None,
+    run: TrainingRun | None = None,
+) -> Project:
+    """Bind models to every config tag they can predict, except labels of registered models."""
+    if actor is not None:
+        require(project=project, user=actor, action=Action.MANAGE)
+    known = [selectors.as_known_model(m) for m in models]
+    old, new = project_services.project_config_bind_models(project=project, models=known)
+    if old != new:
+        ConfigChange.objects.create(
+            project=project,
+            model_names=[m.name for m in models],
+            old_config=old,
+            new_config=new,
+            changed_by=actor,
+            training_run=run,
+        )
+    project.refresh_from_db()
+    return project
+
+
+def deploy_by_name(*, project: Project, names: list[str], actor: AbstractBaseUser) -> Project:
+    require(project=project, user=actor, action=Action.MANAGE)
+    found = {m.name: m for m in NlpModel.objects.filter(name__in=names)}
+    missing = [n for n in names if n not in found]
+    if not names or missing:
+        message = f"No model named {missing[0]!r}." if missing else "Name at least one model."
+        raise ValidationFailed(message, [{"field": "models", "message": message}])
+    return deploy_models(project=project, models=[found[n] for n in names], actor=actor)
+
+
+def next_model_name(*, project: Project, model_type: str, trigger: str, group: str | None = None) -> str:
+    """``ner_<project>_annotation_<trigger>_v<N>`` and friends (api.md "Models")."""
+    stem = {
+        "ner": f"ner_{project.name}_annotation_{trigger}",
+        "assertion": f"assertion_{project.name}_annotation_{trigger}",
+        "classification": f"classification_{project.name}_{group}_annotation_{trigger}",
+    }[model_type]
+    taken = NlpModel.objects.filter(name__startswith=f"{stem}_v").values_list("name", flat=True)
+    versions = [int(n.rsplit("_v", 1)[1]) for n in taken if n.rsplit("_v", 1)[1].isdigit()]
+    return f"{stem}_v{max(versions, default=0) + 1}"
+
+
+def model_register(
+    *,
+    name: str,
+    model_type: str,
+    path: str,
+    labels: list[str],
+    project: Project | None = None,
+    choices_group: str = "",
+    multi_label: bool = False,
+) -> NlpModel:
+    """Add a model trained elsewhere (a saved Spark NLP PipelineModel folder) to the registry."""
+    if NlpModel.objects.filter(name=name).exists():
+        raise ValidationFailed(f"A model named {name!r} is registered already.")
+    return NlpModel.objects.create(
+        name=name,
+        type=model_type,
+        path=path,
+        labels=labels,
+        project=project,
+        source=ModelSource.REGISTERED,
+        choices_group=choices_group,
+        multi_label=multi_label,
+    )
