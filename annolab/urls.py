@@ -6,9 +6,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from annolab.routes import route
 from projects.urls import urlpatterns as project_api
+from training.urls import urlpatterns as training_api
 
 api_patterns = [
     *project_api,
+    *training_api,
     route("schema", SpectacularAPIView.as_view(), "schema"),
     route("docs", SpectacularSwaggerView.as_view(url_name="schema"), "docs"),
 ]

@@ -37,7 +37,16 @@ from typing import NamedTuple
 #: NLP's sentence detector uses as internal markers. A text that contains them would be cut
 #: and re-located wrongly there, so training and prediction blank them (see
 #: ``SPARK_RESERVED_CHARS``) and here they are whitespace, which keeps both sides identical.
-SEPARATOR_CLASS = r"\x00-\x20\x7F-\xA0\u1680\u2000-\u200B\u2028\u2029\u202F\u205F\u3000\uFEFF\uF050-\uF057"
+#:
+#: The invisible tag characters U+E0001 and U+E0020-U+E007F close the class and are written as
+#: the characters themselves, not as escapes, on purpose: Java compiles a pattern that holds a
+#: literal supplementary character in its code-point mode, where a lookbehind steps back over a
+#: whole surrogate pair. Without one, Java looks back at half a pair and splits "𝐀𝐁" (two
+#: letters outside the BMP) in two, while Python keeps it whole.
+SEPARATOR_CLASS = (
+    r"\x00-\x20\x7F-\xA0\u1680\u2000-\u200B\u2028\u2029\u202F\u205F\u3000\uFEFF\uF050-\uF057"
+    "\U000e0001\U000e0020-\U000e007f"
+)
 #: Line breaks end a sentence wherever they are.
 LINE_BREAK_CLASS = r"\n\x0B\x0C\r\x85\u2028\u2029"
 #: Characters Spark NLP reserves; see ``SEPARATOR_CLASS``.

@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python=.venv/bin/python
 
-# Job control gives each process its own process group, so stopping a group also stops what it
-# started (runserver's autoreloader runs the server in a child process).
+# Job control puts each process in its own process group: runserver's autoreloader serves from a
+# child process, so the whole group is stopped. qcluster stops its own processes on SIGTERM, and
+# signalling them directly as well can leave it deadlocked, so only its main process is signalled.
 set -m
 "$python" manage.py qcluster &
 worker=$!
@@ -15,7 +16,7 @@ web=$!
 
 stop() {
   trap - EXIT INT TERM
-  kill -TERM -- "-$web" "-$worker" 2>/dev/null || true
+  kill -TERM -- "-$web" "$worker" 2>/dev/null || true
   wait || true
 }
 trap stop EXIT

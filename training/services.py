@@ -86,7 +86,7 @@ def _check_trainable(project: Project, config: LabelingConfig, params: TrainingP
 # --- runs ------------------------------------------------------------------------------------
 
 
-def _reap_lost_jobs(project: Project) -> None:
+def reap_lost_jobs(project: Project) -> None:
     """Fail running jobs whose child stopped heartbeating: the lease of a run is its heartbeat."""
     stale = timezone.now() - timedelta(seconds=settings.TRAINING_LEASE_SECONDS)
     for model in (TrainingRun, PreannotationJob):
@@ -96,7 +96,7 @@ def _reap_lost_jobs(project: Project) -> None:
 
 
 def ensure_project_free(project: Project) -> None:
-    _reap_lost_jobs(project)
+    reap_lost_jobs(project)
     if selectors.active_training(project) is not None:
         raise ConflictError(f"A training of project '{project.name}' is already queued or running.")
     if selectors.active_preannotation(project) is not None:

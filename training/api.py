@@ -1,0 +1,152 @@
+"""REST endpoints for training runs, the model registry and deployment (api.md)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annolab.api import Pagination
+from projects.api import project_for
+from projects.permissions import Action, can
+from projects.selectors import projects_visible_to
+from projects.serializers import ProjectSerializer
+from training import selectors, services
+from training import serializers as s
+from training.models import NlpModel, TrainingRun
+from training.supervisor import job_dir
+
+
+class TrainingListView(APIView):
+    @extend_schema(responses=s.RunSerializer(many=True))
+    def get(self, request: Request, name: str) -> Response:
+        project = project_for(request, name, Action.MANAGE)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(project.training_runs.order_by("-created_at", "-id"), request, view=self)
+        return paginator.get_paginated_response(s.RunSerializer(page, many=True).data)
+
+    @extend_schema(request=s.RunCreateSerializer, responses={202: s.RunSerializer})
+    def post(self, request: Request, name: str) -> Response:
+        project = project_for(request, name, Action.MANAGE)
+        body = s.RunCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        run = services.training_run_start(
+            project=project,
+            actor=request.user,
+            deploy=body.validated_data["deploy"],
+            params=body.validated_data["params"],
+        )
+        return Response(s.RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _run_for(request: Request, name: str, run_id: int) -> TrainingRun:
+    project = project_for(request, name, Action.MANAGE)
+    return get_object_or_404(TrainingRun, project=project, pk=run_id)
+
+
+class TrainingDetailView(APIView):
+    @extend_schema(responses=s.RunSerializer)
+    def get(self, request: Request, name: str, run_id: int) -> Response:
+        return Response(s.RunSerializer(_run_for(request, name, run_id)).data)
+
+
+class TrainingCancelView(APIView):
+    @extend_schema(request=None, responses=s.RunSerializer)
+    def post(self, request: Request, name: str, run_id: int) -> Response:
+        run = services.training_run_cancel(run=_run_for(request, name, run_id), actor=request.user)
+        return Response(s.RunSerializer(run).data)
+
+
+class TrainingLogsView(APIView):
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    def get(self, request: Request, name: str, run_id: int) -> HttpResponse:
+        run = _run_for(request, name, run_id)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(job_dir(run).rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(job_dir(run)).as_posix())
+        response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{run.project.name}-run-{run.pk}-logs.zip"'
+        return response
+
+
+class ProjectStatusView(APIView):
+    @extend_schema(responses=s.StatusSerializer)
+    def get(self, request: Request, name: str) -> Response:
+        project = project_for(request, name)
+        services.reap_lost_jobs(project)
+        training = selectors.active_training(project)
+        preannotation = selectors.active_preannotation(project)
+        return Response(
+            {
+                "busy": training is not None or preannotation is not None,
+                "training": s.run_data(training),
+                "preannotation": s.PreannotationJobSerializer(preannotation).data if preannotation else None,
+                "last_training": s.run_data(selectors.last_finished_training(project)),
+            }
+        )
+
+
+def _model_for(request: Request, model_name: str) -> NlpModel:
+    model = get_object_or_404(NlpModel.objects.select_related("project"), name=model_name)
+    if model.project is not None and not request.user.is_staff:
+        if not can(project=model.project, user=request.user, action=Action.VIEW):
+            from django.http import Http404
+
+            raise Http404("No such model.")
+    return model
+
+
+class ModelListView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("project", str),
+            OpenApiParameter("type", str, enum=["ner", "assertion", "classification"]),
+        ],
+        responses=s.ModelSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        visible = list(projects_visible_to(request.user).values_list("name", flat=True))
+        wanted = request.query_params.get("project")
+        names = [n for n in visible if n == wanted] if wanted else visible
+        models = selectors.models_list(project_names=names, model_type=request.query_params.get("type"))
+        if not wanted:
+            # Registered models without a project are shared by everyone.
+            models = models | selectors.models_list(project_names=None, model_type=request.query_params.get("type")).filter(project__isnull=True)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(models.order_by("-created_at", "-id"), request, view=self)
+        return paginator.get_paginated_response(s.ModelSerializer(page, many=True).data)
+
+
+class ModelDetailView(APIView):
+    @extend_schema(responses=s.ModelSerializer)
+    def get(self, request: Request, model_name: str) -> Response:
+        return Response(s.ModelSerializer(_model_for(request, model_name)).data)
+
+
+class ModelLogsView(APIView):
+    @extend_schema(responses={(200, "text/plain"): str})
+    def get(self, request: Request, model_name: str) -> HttpResponse:
+        model = _model_for(request, model_name)
+        response = HttpResponse(model.log, content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{model.name}.log"'
+        return response
+
+
+class DeployView(APIView):
+    @extend_schema(request=s.DeploySerializer, responses=ProjectSerializer)
+    def post(self, request: Request, name: str) -> Response:
+        project = project_for(request, name, Action.MANAGE)
+        body = s.DeploySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        project = services.deploy_by_name(project=project, names=body.validated_data["models"], actor=request.user)
+        return Response(ProjectSerializer(project).data)

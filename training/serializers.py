@@ -1,0 +1,94 @@
+"""Resource shapes of api.md "Training", "Models" and "Pre-annotation"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from training.models import NlpModel, PreannotationJob, TrainingRun
+from training.selectors import models_deployed_in
+
+
+class RunSerializer(serializers.ModelSerializer):
+    models = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TrainingRun
+        fields = [
+            "id",
+            "status",
+            "trigger",
+            "deploy",
+            "params",
+            "progress",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "models",
+            "results",
+            "model_types",
+        ]
+
+    def get_models(self, run: TrainingRun) -> list[str]:
+        return [r["model"] for r in run.results if r.get("model")]
+
+
+class RunCreateSerializer(serializers.Serializer):
+    deploy = serializers.BooleanField(required=False, default=False)
+    params = serializers.JSONField(required=False, default=None)
+
+
+class PreannotationJobSerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PreannotationJob
+        fields = ["id", "status", "progress", "error", "task_ids", "models_used", "created_at", "started_at", "finished_at"]
+
+    def get_progress(self, job: PreannotationJob) -> dict[str, int]:
+        return {"done": job.done, "total": job.total}
+
+
+class StatusSerializer(serializers.Serializer):
+    busy = serializers.BooleanField()
+    training = RunSerializer(allow_null=True)
+    preannotation = PreannotationJobSerializer(allow_null=True)
+    last_training = RunSerializer(allow_null=True)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    project = serializers.CharField(source="project.name", default=None, read_only=True)
+    training_run = serializers.IntegerField(source="training_run_id", read_only=True)
+    deployed_in = serializers.SerializerMethodField()
+
+    class Meta:
+        model = NlpModel
+        fields = [
+            "name",
+            "type",
+            "project",
+            "source",
+            "labels",
+            "trained_at",
+            "trigger",
+            "training_run",
+            "embeddings",
+            "params",
+            "metrics",
+            "deployed_in",
+            "choices_group",
+            "multi_label",
+        ]
+
+    def get_deployed_in(self, model: NlpModel) -> list[str]:
+        return models_deployed_in(model)
+
+
+class DeploySerializer(serializers.Serializer):
+    models = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+
+
+def run_data(run: TrainingRun | None) -> dict[str, Any] | None:
+    return RunSerializer(run).data if run is not None else None

@@ -1,0 +1,22 @@
+from annolab.routes import route
+from training import api
+
+urlpatterns = [
+    route("projects/<str:name>/trainings", api.TrainingListView.as_view(), "trainings"),
+    route("projects/<str:name>/trainings/<int:run_id>", api.TrainingDetailView.as_view(), "training"),
+    route(
+        "projects/<str:name>/trainings/<int:run_id>/cancel",
+        api.TrainingCancelView.as_view(),
+        "training-cancel",
+    ),
+    route(
+        "projects/<str:name>/trainings/<int:run_id>/logs",
+        api.TrainingLogsView.as_view(),
+        "training-logs",
+    ),
+    route("projects/<str:name>/status", api.ProjectStatusView.as_view(), "project-status"),
+    route("projects/<str:name>/deploy", api.DeployView.as_view(), "deploy"),
+    route("models", api.ModelListView.as_view(), "models"),
+    route("models/<str:model_name>", api.ModelDetailView.as_view(), "model"),
+    route("models/<str:model_name>/logs", api.ModelLogsView.as_view(), "model-logs"),
+]
