@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, QuerySet
 
 from annolab.errors import ValidationFailed
 from projects.labeling_config import LabelingConfigError, parse_labeling_config
-from projects.models import Completion, Prediction, Project, Tag, Task
+from projects.models import Completion, Prediction, Project, Task
 from projects.selection import select_training_data
 from projects.tokenizer import tokenize
 
@@ -42,30 +43,29 @@ def export_json(
     reviews) and predictions. ``ground_truth_only`` keeps only starred completions; tasks
     without one stay, so that the export still holds every text.
     """
-    completions = Completion.objects.select_related(
-        "created_by", "latest_review__reviewer"
-    ).order_by("id")
+    tasks = _tasks(project, tags)
+    entries = {
+        task_id: {"id": task_id, "data": data, "tags": [], "completions": [], "predictions": []}
+        for task_id, data in tasks.order_by("id").values_list("id", "data")
+    }
+    # The reads below select by the same task query (a subquery, not a list of ids) and read
+    # plain values: for a 10,000-task project, building model instances costs more than the SQL.
+    # A task created meanwhile is not in ``entries``, so its rows are left out.
+    tag_rows = Task.tags.through.objects.filter(task__in=tasks).order_by("tag__name")
+    for task_id, name in tag_rows.values_list("task_id", "tag__name"):
+        if task_id in entries:
+            entries[task_id]["tags"].append(name)
+    completions = Completion.objects.filter(task__in=tasks)
     if ground_truth_only:
         completions = completions.filter(ground_truth=True)
-    tasks = (
-        _tasks(project, tags)
-        .order_by("id")
-        .prefetch_related(
-            Prefetch("tags", queryset=Tag.objects.order_by("name")),
-            Prefetch("completions", queryset=completions),
-            Prefetch("predictions", queryset=Prediction.objects.order_by("id")),
-        )
-    )
-    return [
-        {
-            "id": task.pk,
-            "data": task.data,
-            "tags": [tag.name for tag in task.tags.all()],
-            "completions": [_completion(c) for c in task.completions.all()],
-            "predictions": [_prediction(p) for p in task.predictions.all()],
-        }
-        for task in tasks
-    ]
+    for row in completions.order_by("id").values(*_COMPLETION_FIELDS):
+        if row["task_id"] in entries:
+            entries[row["task_id"]]["completions"].append(_completion(row))
+    predictions = Prediction.objects.filter(task__in=tasks).order_by("id")
+    for row in predictions.values("id", "task_id", "model_name", "created_at", "score", "result"):
+        if row["task_id"] in entries:
+            entries[row["task_id"]]["predictions"].append(_prediction(row))
+    return list(entries.values())
 
 
 def export_conll(
@@ -173,7 +173,7 @@ def _conll_label(tag: str) -> str:
     return re.sub(r"\s+", "_", tag)
 
 
-def _tasks(project: Project, tags: list[str] | None) -> Any:
+def _tasks(project: Project, tags: list[str] | None) -> QuerySet[Task]:
     tasks = Task.objects.filter(project=project)
     if tags:
         tagged = Task.tags.through.objects.filter(task_id=OuterRef("pk"), tag__name__in=tags)
@@ -181,35 +181,52 @@ def _tasks(project: Project, tags: list[str] | None) -> Any:
     return tasks
 
 
-def _completion(completion: Completion) -> dict[str, Any]:
+_USERNAME = get_user_model().USERNAME_FIELD
+_COMPLETION_FIELDS = (
+    "id",
+    "task_id",
+    f"created_by__{_USERNAME}",
+    "created_at",
+    "submitted_at",
+    "ground_truth",
+    "lead_time",
+    "result",
+    "latest_review_id",
+    "latest_review__approved",
+    f"latest_review__reviewer__{_USERNAME}",
+    "latest_review__comment",
+    "latest_review__reviewed_at",
+)
+
+
+def _completion(row: dict[str, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "id": completion.pk,
-        "created_username": completion.created_by.get_username(),
-        "created_at": _iso(completion.created_at),
-        "submitted_at": _iso(completion.submitted_at),
-        "honeypot": completion.ground_truth,
-        "lead_time": completion.lead_time,
+        "id": row["id"],
+        "created_username": row[f"created_by__{_USERNAME}"],
+        "created_at": _iso(row["created_at"]),
+        "submitted_at": _iso(row["submitted_at"]),
+        "honeypot": row["ground_truth"],
+        "lead_time": row["lead_time"],
     }
-    review = completion.latest_review
-    if review is not None:
+    if row["latest_review_id"] is not None:
         entry["review_status"] = {
-            "approved": review.approved,
-            "reviewer": review.reviewer.get_username(),
-            "comment": review.comment,
-            "reviewed_at": _iso(review.reviewed_at),
+            "approved": row["latest_review__approved"],
+            "reviewer": row[f"latest_review__reviewer__{_USERNAME}"],
+            "comment": row["latest_review__comment"],
+            "reviewed_at": _iso(row["latest_review__reviewed_at"]),
         }
-    entry["result"] = completion.result
+    entry["result"] = row["result"]
     return entry
 
 
-def _prediction(prediction: Prediction) -> dict[str, Any]:
+def _prediction(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": prediction.pk,
-        "model": prediction.model_name,
-        "created_username": prediction.model_name,
-        "created_at": _iso(prediction.created_at),
-        "score": prediction.score,
-        "result": prediction.result,
+        "id": row["id"],
+        "model": row["model_name"],
+        "created_username": row["model_name"],
+        "created_at": _iso(row["created_at"]),
+        "score": row["score"],
+        "result": row["result"],
     }
 
 

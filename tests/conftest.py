@@ -23,3 +23,9 @@ def pytest_configure(config: pytest.Config) -> None:
             "Run `make test`, or `scripts/with_test_postgres.sh .venv/bin/pytest ...` for a "
             "throwaway PostgreSQL, or set DATABASE_URL=postgres://..."
         )
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: object) -> None:
+    # PBKDF2 is slow by design; every persona hashing a password made each test take seconds.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
