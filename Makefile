@@ -11,11 +11,12 @@ CHROMIUM := /usr/bin/chromium
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="tests/browser -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: help run test deps jars chromium lint format
+.PHONY: help run test deps jars chromium frontend lint format
 
 help:
 	@echo "make run     set up and serve the web app and a worker on http://127.0.0.1:8000"
 	@echo "make test    set up and run the test suite against a throwaway PostgreSQL"
+	@echo "make frontend  install the Label Studio editor (npm) into var/frontend"
 	@echo "make lint    ruff check and format check"
 	@echo "make format  ruff fix and format"
 
@@ -29,6 +30,16 @@ deps: $(DEPS_STAMP)
 jars:
 	bash scripts/fetch_jars.sh
 
+# Label Studio's editor for the annotate page, from npm into var/frontend (never into the repo);
+# npm keeps its download cache in ~/.npm, so a reinstall is offline once it has run.
+LABEL_STUDIO := var/frontend/node_modules/@heartexlabs/label-studio/build/static/js/main.js
+
+$(LABEL_STUDIO):
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 and npm" >&2; exit 1; }
+	npm install --no-audit --no-fund --prefix var/frontend @heartexlabs/label-studio@1.4.0
+
+frontend: $(LABEL_STUDIO)
+
 chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
 	  if [ "$$(id -u)" -ne 0 ]; then echo "Chromium is missing: sudo apt-get install -y chromium" >&2; exit 1; fi; \
@@ -38,7 +49,7 @@ chromium:
 # Development only: DEBUG on and a throwaway key; the database defaults to SQLite under var/.
 run: export DEBUG := true
 run: export SECRET_KEY ?= insecure-development-key-for-make-run
-run: deps jars
+run: deps jars frontend
 	$(PYTHON) manage.py migrate --noinput
 	$(PYTHON) manage.py seed_demo
 	bash scripts/serve.sh
@@ -47,7 +58,7 @@ run: deps jars
 test: export DEBUG := false
 test: export SECRET_KEY ?= insecure-test-key
 test: export SPARK_DRIVER_MEMORY ?= 2g
-test: deps jars chromium
+test: deps jars chromium frontend
 	bash scripts/with_test_postgres.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: deps

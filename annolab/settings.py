@@ -103,9 +103,15 @@ TEMPLATES = [
     },
 ]
 
-# DATABASE_URL unset -> the embedded SQLite default under var/; postgres://... in tests and production.
+# DATABASE_URL unset: the embedded SQLite default under var/; postgres://... in tests and prod.
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'annolab.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+}
+# A job's child process must use the database of the worker that started it (under pytest that
+# is the test database, whose name differs from DATABASE_URL's), so the worker passes its name.
+if os.environ.get("DATABASE_NAME"):
+    DATABASES["default"]["NAME"] = os.environ["DATABASE_NAME"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the django-q2 worker share the file: wait for locks instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
@@ -178,7 +184,7 @@ Q_CLUSTER = {
     "sync": env_bool("Q_SYNC", False),
 }
 
-# Spark NLP. The jars are fetched once by `make jars` into SPARK_JARS_DIR; Spark then starts offline.
+# Spark NLP: `make jars` fetches the jars once into SPARK_JARS_DIR; Spark then starts offline.
 SPARK_MASTER = env_str("SPARK_MASTER", "local[*]")
 SPARK_DRIVER_MEMORY = env_str("SPARK_DRIVER_MEMORY", "6g")
 SPARK_JARS_DIR = Path(env_str("SPARK_JARS_DIR", str(VAR_DIR / "jars")))

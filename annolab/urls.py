@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from activelearning.urls import urlpatterns as activelearning_api
 from annolab.routes import route
 from projects.urls import urlpatterns as project_api
 from training.urls import urlpatterns as training_api
@@ -11,6 +12,7 @@ from training.urls import urlpatterns as training_api
 api_patterns = [
     *project_api,
     *training_api,
+    *activelearning_api,
     route("schema", SpectacularAPIView.as_view(), "schema"),
     route("docs", SpectacularSwaggerView.as_view(url_name="schema"), "docs"),
 ]
@@ -18,4 +20,7 @@ api_patterns = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("projects.page_urls")),
+    path("", include("training.page_urls")),
 ]

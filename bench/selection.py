@@ -42,13 +42,19 @@ def load(n_tasks: int, seed: int = 1) -> Project:
     project = Project.objects.create(name="bench-selection", owner=owner)
     Membership.objects.create(project=project, user=owner, role=Role.OWNER, priority=1)
     for position, user in enumerate(annotators, start=2):
-        Membership.objects.create(project=project, user=user, role=Role.ANNOTATOR, priority=position)
+        Membership.objects.create(
+            project=project, user=user, role=Role.ANNOTATOR, priority=position
+        )
     tag = Tag.objects.create(project=project, name="train")
     now = timezone.now()
     with transaction.atomic():
         tasks = Task.objects.bulk_create(
             [
-                Task(project=project, data={"text": f"note {i}"}, reviewer=reviewer if i % 7 == 0 else None)
+                Task(
+                    project=project,
+                    data={"text": f"note {i}"},
+                    reviewer=reviewer if i % 7 == 0 else None,
+                )
                 for i in range(n_tasks)
             ],
             batch_size=5000,
@@ -59,7 +65,7 @@ def load(n_tasks: int, seed: int = 1) -> Project:
         )
         completions = []
         for task in tasks:
-            for k in range(3):
+            for _ in range(3):
                 submitted = rng.random() < 0.85
                 when = now - timedelta(minutes=rng.randint(0, 100_000))
                 completions.append(
@@ -81,7 +87,9 @@ def load(n_tasks: int, seed: int = 1) -> Project:
         Review.objects.bulk_create(reviews, batch_size=10000)
         for review in reviews:
             review.completion.latest_review = review
-        Completion.objects.bulk_update([r.completion for r in reviews], ["latest_review"], batch_size=10000)
+        Completion.objects.bulk_update(
+            [r.completion for r in reviews], ["latest_review"], batch_size=10000
+        )
     print(f"loaded {n_tasks} tasks, {len(completions)} completions, {len(reviews)} reviews")
     return project
 

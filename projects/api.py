@@ -57,7 +57,9 @@ class TokenView(APIView):
         body = s.TokenRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         user = authenticate(
-            request, username=body.validated_data["username"], password=body.validated_data["password"]
+            request,
+            username=body.validated_data["username"],
+            password=body.validated_data["password"],
         )
         if user is None:
             raise ValidationFailed(
@@ -106,7 +108,9 @@ class ProjectDetailView(APIView):
         project = project_for(request, name, Action.MANAGE)
         body = s.ProjectUpdateSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        project = services.project_update(project=project, actor=request.user, **body.validated_data)
+        project = services.project_update(
+            project=project, actor=request.user, **body.validated_data
+        )
         return Response(s.ProjectSerializer(project).data)
 
     @extend_schema(responses={204: None})
@@ -123,7 +127,9 @@ class ProjectConfigView(APIView):
         body = s.LabelingConfigSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         project = services.project_config_set(
-            project=project, actor=request.user, labeling_config=body.validated_data["labeling_config"]
+            project=project,
+            actor=request.user,
+            labeling_config=body.validated_data["labeling_config"],
         )
         return Response(s.ProjectSerializer(project).data)
 
@@ -177,7 +183,9 @@ class ImportView(APIView):
         project = project_for(request, name, Action.MANAGE)
         upload = request.FILES.get("file")
         if upload is not None:
-            result = imports.tasks_import(project=project, payload=upload.read(), filename=upload.name)
+            result = imports.tasks_import(
+                project=project, payload=upload.read(), filename=upload.name
+            )
         elif isinstance(request.data, list):
             result = imports.tasks_import(project=project, payload=request.data)
         else:
@@ -223,7 +231,9 @@ class TaskListView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("tags", str, description="comma-separated tag names"),
-            OpenApiParameter("status", str, enum=["incomplete", "submitted", "reviewed", "to_correct"]),
+            OpenApiParameter(
+                "status", str, enum=["incomplete", "submitted", "reviewed", "to_correct"]
+            ),
         ],
         responses=s.TaskSerializer(many=True),
     )
@@ -274,7 +284,10 @@ class TaskCompletionListView(APIView):
         project = project_for(request, name)
         task = task_for(request, project, task_id)
         completions = selectors.completions_of(task)
-        if not request.user.is_staff and role_of(project=project, user=request.user) == Role.ANNOTATOR:
+        if (
+            not request.user.is_staff
+            and role_of(project=project, user=request.user) == Role.ANNOTATOR
+        ):
             completions = completions.filter(created_by=request.user)
         paginator = Pagination()
         page = paginator.paginate_queryset(completions.order_by("id"), request, view=self)
@@ -286,7 +299,9 @@ class TaskCompletionListView(APIView):
         task = task_for(request, project, task_id)
         body = s.CompletionCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        completion = services.completion_create(task=task, actor=request.user, **body.validated_data)
+        completion = services.completion_create(
+            task=task, actor=request.user, **body.validated_data
+        )
         return Response(s.CompletionSerializer(completion).data, status=status.HTTP_201_CREATED)
 
 
@@ -355,5 +370,3 @@ class TrainingDataView(APIView):
                 "counts": selection.counts,
             }
         )
-
-

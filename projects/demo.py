@@ -42,8 +42,16 @@ DEMO_CONFIG = """<View>
 SYMPTOMS = ["chest pain", "shortness of breath", "fever", "headache", "nausea", "cough", "fatigue"]
 DISEASES = ["pneumonia", "diabetes", "asthma", "hypertension", "migraine", "bronchitis"]
 DRUGS = ["aspirin", "metformin", "ibuprofen", "amoxicillin", "salbutamol"]
-AGES = {"Child": ["A 9 year old boy", "A 12 year old girl"], "Adult": ["A 34 year old woman", "A 45 year old man"], "Aged": ["A 78 year old man", "An 81 year old woman"]}
-SMOKING = {"Smoker": "He smokes daily.", "Past Smoker": "She quit smoking years ago.", "Nonsmoker": "Never smoked."}
+AGES = {
+    "Child": ["A 9 year old boy", "A 12 year old girl"],
+    "Adult": ["A 34 year old woman", "A 45 year old man"],
+    "Aged": ["A 78 year old man", "An 81 year old woman"],
+}
+SMOKING = {
+    "Smoker": "He smokes daily.",
+    "Past Smoker": "She quit smoking years ago.",
+    "Nonsmoker": "Never smoked.",
+}
 STATUS_PHRASES = {"Present": "reports {x}", "Absent": "denies {x}", "Possible": "may have {x}"}
 
 
@@ -54,7 +62,12 @@ def _region(rid: str, text: str, fragment: str, label: str, start_at: int = 0) -
         "from_name": "label",
         "to_name": "text",
         "type": "labels",
-        "value": {"start": start, "end": start + len(fragment), "text": fragment, "labels": [label]},
+        "value": {
+            "start": start,
+            "end": start + len(fragment),
+            "text": fragment,
+            "labels": [label],
+        },
     }
 
 
@@ -75,7 +88,13 @@ def demo_task(rng: random.Random, number: int) -> tuple[str, list[dict[str, Any]
         _region(f"d{number}", text, disease, "Disease"),
         _region(f"p{number}", text, disease, "Present"),
         _region(f"m{number}", text, drug, "Drug"),
-        {"id": f"c{number}", "from_name": "age", "to_name": "text", "type": "choices", "value": {"choices": [age]}},
+        {
+            "id": f"c{number}",
+            "from_name": "age",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": [age]},
+        },
         {
             "id": f"k{number}",
             "from_name": "smokingstatus",

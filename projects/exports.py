@@ -7,6 +7,7 @@ select (``projects.selection``), so what a user downloads is what a model learns
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -87,7 +88,9 @@ def export_conll(
     for selected in selection.tasks:
         if selected.completion_id is None:
             continue
-        completion = by_id[selected.completion_id]
+        completion = by_id.get(selected.completion_id)
+        if completion is None:
+            continue  # deleted since the selection was read
         text = completion.task.text
         parsed = tokenize(text)
         # Tagged over the whole text, not per sentence: an entity that a sentence split cuts
@@ -131,7 +134,7 @@ def ner_spans(result: list[dict[str, Any]], ner_labels: set[tuple[str, str]]) ->
 
 
 def bio_tags(tokens: Sequence[TokenLike], spans: Sequence[Span]) -> tuple[list[str], int]:
-    """BIO tags of ``tokens`` from character ``spans`` ``(start, end, label)``.
+    """BIO tags of ``tokens`` (in text order) from character ``spans`` ``(start, end, label)``.
 
     A token is inside a span when they overlap (``token.start < end and token.end > start``);
     the first token of a span gets ``B-label``, the next ones ``I-label``, the rest ``O``.
@@ -140,9 +143,16 @@ def bio_tags(tokens: Sequence[TokenLike], spans: Sequence[Span]) -> tuple[list[s
     model a wrong boundary. Returns the tags and the number of spans skipped that way.
     """
     tags = ["O"] * len(tokens)
+    ends = [token.end for token in tokens]
     skipped = 0
     for start, end, label in sorted(spans, key=lambda span: (span[0], -span[1])):
-        inside = [i for i, token in enumerate(tokens) if token.start < end and token.end > start]
+        # Tokens come in text order without overlaps (as ``tokenize`` gives them), so the
+        # first token that ends after ``start`` is found by bisection, not by a scan per span.
+        inside = []
+        i = bisect.bisect_right(ends, start)
+        while i < len(tokens) and tokens[i].start < end:
+            inside.append(i)
+            i += 1
         if any(tags[i] != "O" for i in inside):
             skipped += 1
             continue

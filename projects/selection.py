@@ -70,7 +70,9 @@ def _best_completions(project: Project) -> dict[int, tuple[int, int, int, int, i
     one (the most recent), else a non-rejected one by the project's rule, else a rejected one
     (which only tells that every completion was rejected).
     """
-    accepted = Case(When(latest_review__approved=True, then=1), default=0, output_field=IntegerField())
+    accepted = Case(
+        When(latest_review__approved=True, then=1), default=0, output_field=IntegerField()
+    )
     rejected = Case(
         When(latest_review__approved=False, then=1), default=0, output_field=IntegerField()
     )
@@ -115,7 +117,9 @@ def select_training_data(
     tasks = Task.objects.filter(project=project).order_by("id")
     if tags:
         tagged = Task.tags.through.objects.filter(task_id=OuterRef("pk"), tag__name__in=tags)
-        task_rows = tasks.annotate(has_tag=Exists(tagged)).values_list("id", "reviewer_id", "has_tag")
+        task_rows = tasks.annotate(has_tag=Exists(tagged)).values_list(
+            "id", "reviewer_id", "has_tag"
+        )
     else:
         task_rows = tasks.annotate(has_tag=Value(True)).values_list("id", "reviewer_id", "has_tag")
     best = _best_completions(project)

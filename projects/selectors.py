@@ -26,9 +26,7 @@ def projects_visible_to(user: AbstractBaseUser) -> QuerySet[Project]:
 
 def tasks_with_status(tasks: QuerySet[Task]) -> QuerySet[Task]:
     """Annotate ``status`` (api.md task statuses) in SQL so lists can filter by it."""
-    submitted = Completion.objects.filter(
-        task_id=OuterRef("pk"), status=CompletionStatus.SUBMITTED
-    )
+    submitted = Completion.objects.filter(task_id=OuterRef("pk"), status=CompletionStatus.SUBMITTED)
     latest_review_approved = Subquery(
         Review.objects.filter(completion__task_id=OuterRef("pk"))
         .order_by("-reviewed_at", "-id")
@@ -52,13 +50,16 @@ def tasks_with_status(tasks: QuerySet[Task]) -> QuerySet[Task]:
 def tasks_visible_to(*, project: Project, user: AbstractBaseUser) -> QuerySet[Task]:
     """The project's tasks the caller may read: annotators miss tasks assigned to others only."""
     tasks = Task.objects.filter(project=project)
-    if not getattr(user, "is_staff", False) and role_of(project=project, user=user) == Role.ANNOTATOR:
+    if (
+        not getattr(user, "is_staff", False)
+        and role_of(project=project, user=user) == Role.ANNOTATOR
+    ):
         assigned_to_others = Exists(
             Task.annotators.through.objects.filter(task_id=OuterRef("pk"))
         ) & ~Exists(Task.annotators.through.objects.filter(task_id=OuterRef("pk"), user=user))
         tasks = tasks.exclude(assigned_to_others)
-    return tasks_with_status(tasks).select_related("reviewer").prefetch_related(
-        "tags", "annotators"
+    return (
+        tasks_with_status(tasks).select_related("reviewer").prefetch_related("tags", "annotators")
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
 
 from projects.models import Completion, Membership, Project, Review, SelectionRule, Task

@@ -138,14 +138,14 @@ def project_update(
     return project
 
 
-def project_config_set(*, project: Project, actor: AbstractBaseUser, labeling_config: str) -> Project:
+def project_config_set(
+    *, project: Project, actor: AbstractBaseUser, labeling_config: str
+) -> Project:
     return project_update(project=project, actor=actor, labeling_config=labeling_config)
 
 
 @transaction.atomic
-def project_config_bind_models(
-    *, project: Project, models: list[lc.KnownModel]
-) -> tuple[str, str]:
+def project_config_bind_models(*, project: Project, models: list[lc.KnownModel]) -> tuple[str, str]:
     """Deployment: bind models to the config's tags, re-validate, store; (old, new) config.
 
     Called by the training app's deploy service, which has already checked the caller's role.
@@ -160,7 +160,10 @@ def project_config_bind_models(
     except lc.LabelingConfigError as exc:
         raise ValidationFailed(
             "These models cannot be deployed to this labeling config; nothing was changed.",
-            [{"message": e.message, "line": e.line, "field": "labeling_config"} for e in exc.errors],
+            [
+                {"message": e.message, "line": e.line, "field": "labeling_config"}
+                for e in exc.errors
+            ],
         ) from exc
     errors = [
         {"message": e.message, "line": e.line, "field": "labeling_config"}
@@ -209,7 +212,9 @@ def member_add(
         priority = (last or 0) + 1
     try:
         with transaction.atomic():
-            return Membership.objects.create(project=project, user=user, role=role, priority=priority)
+            return Membership.objects.create(
+                project=project, user=user, role=role, priority=priority
+            )
     except IntegrityError:
         raise ValidationFailed(
             f"'{username}' is already a member of this project.",
@@ -326,8 +331,8 @@ def completion_create(
 
 
 def _locked_draft(completion: Completion, actor: AbstractBaseUser) -> Completion:
-    completion = Completion.objects.select_for_update().select_related("task__project").get(
-        pk=completion.pk
+    completion = (
+        Completion.objects.select_for_update().select_related("task__project").get(pk=completion.pk)
     )
     if completion.created_by_id != actor.pk and not getattr(actor, "is_staff", False):
         raise NotAllowed("Only the author can change a completion.")
@@ -372,8 +377,8 @@ def completion_submit(*, completion: Completion, actor: AbstractBaseUser) -> Com
 def completion_review(
     *, completion: Completion, actor: AbstractBaseUser, approved: bool, comment: str = ""
 ) -> Completion:
-    completion = Completion.objects.select_for_update().select_related("task__project").get(
-        pk=completion.pk
+    completion = (
+        Completion.objects.select_for_update().select_related("task__project").get(pk=completion.pk)
     )
     require(project=completion.task.project, user=actor, action=Action.REVIEW)
     if not completion.is_submitted:

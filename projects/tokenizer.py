@@ -111,7 +111,9 @@ def split_sentences(text: str) -> list[Span]:
 def tokenize(text: str) -> list[Sentence]:
     """The sentences of ``text`` with their tokens; offsets index ``text``."""
     return [
-        Sentence(span.start, span.end, text[span.start : span.end], _tokens(text, span.start, span.end))
+        Sentence(
+            span.start, span.end, text[span.start : span.end], _tokens(text, span.start, span.end)
+        )
         for span in split_sentences(text)
     ]
 

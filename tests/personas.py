@@ -98,7 +98,12 @@ def span(text: str, fragment: str, label: str, region_id: str = "") -> dict[str,
         "from_name": "label",
         "to_name": "text",
         "type": "labels",
-        "value": {"start": start, "end": start + len(fragment), "text": fragment, "labels": [label]},
+        "value": {
+            "start": start,
+            "end": start + len(fragment),
+            "text": fragment,
+            "labels": [label],
+        },
     }
 
 

@@ -23,7 +23,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(NlpModel)
 class NlpModelAdmin(ReadOnlyAdmin):
-    list_display = ["name", "type", "project", "source", "trigger", "trained_at", "micro_f1", "log_link"]
+    list_display = [
+        "name",
+        "type",
+        "project",
+        "source",
+        "trigger",
+        "trained_at",
+        "micro_f1",
+        "log_link",
+    ]
     list_filter = ["type", "source", "trigger", "project"]
     search_fields = ["name", "project__name", "labels"]
     readonly_fields = [f.name for f in NlpModel._meta.fields if f.name != "log"] + ["log_link"]
@@ -62,7 +71,16 @@ class NlpModelAdmin(ReadOnlyAdmin):
 
 @admin.register(TrainingRun)
 class TrainingRunAdmin(ReadOnlyAdmin):
-    list_display = ["id", "project", "status", "trigger", "deploy", "created_at", "finished_at", "logs"]
+    list_display = [
+        "id",
+        "project",
+        "status",
+        "trigger",
+        "deploy",
+        "created_at",
+        "finished_at",
+        "logs",
+    ]
     list_filter = ["status", "trigger", "project"]
     search_fields = ["project__name", "error"]
     readonly_fields = [f.name for f in TrainingRun._meta.fields] + ["logs"]

@@ -30,7 +30,9 @@ class TrainingListView(APIView):
     def get(self, request: Request, name: str) -> Response:
         project = project_for(request, name, Action.MANAGE)
         paginator = Pagination()
-        page = paginator.paginate_queryset(project.training_runs.order_by("-created_at", "-id"), request, view=self)
+        page = paginator.paginate_queryset(
+            project.training_runs.order_by("-created_at", "-id"), request, view=self
+        )
         return paginator.get_paginated_response(s.RunSerializer(page, many=True).data)
 
     @extend_schema(request=s.RunCreateSerializer, responses={202: s.RunSerializer})
@@ -75,7 +77,9 @@ class TrainingLogsView(APIView):
                 if path.is_file():
                     archive.write(path, path.relative_to(job_dir(run)).as_posix())
         response = HttpResponse(buffer.getvalue(), content_type="application/zip")
-        response["Content-Disposition"] = f'attachment; filename="{run.project.name}-run-{run.pk}-logs.zip"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="{run.project.name}-run-{run.pk}-logs.zip"'
+        )
         return response
 
 
@@ -90,7 +94,9 @@ class ProjectStatusView(APIView):
             {
                 "busy": training is not None or preannotation is not None,
                 "training": s.run_data(training),
-                "preannotation": s.PreannotationJobSerializer(preannotation).data if preannotation else None,
+                "preannotation": s.PreannotationJobSerializer(preannotation).data
+                if preannotation
+                else None,
                 "last_training": s.run_data(selectors.last_finished_training(project)),
             }
         )
@@ -118,12 +124,18 @@ class ModelListView(APIView):
         visible = list(projects_visible_to(request.user).values_list("name", flat=True))
         wanted = request.query_params.get("project")
         names = [n for n in visible if n == wanted] if wanted else visible
-        models = selectors.models_list(project_names=names, model_type=request.query_params.get("type"))
+        models = selectors.models_list(
+            project_names=names, model_type=request.query_params.get("type")
+        )
         if not wanted:
             # Registered models without a project are shared by everyone.
-            models = models | selectors.models_list(project_names=None, model_type=request.query_params.get("type")).filter(project__isnull=True)
+            models = models | selectors.models_list(
+                project_names=None, model_type=request.query_params.get("type")
+            ).filter(project__isnull=True)
         paginator = Pagination()
-        page = paginator.paginate_queryset(models.order_by("-created_at", "-id"), request, view=self)
+        page = paginator.paginate_queryset(
+            models.order_by("-created_at", "-id"), request, view=self
+        )
         return paginator.get_paginated_response(s.ModelSerializer(page, many=True).data)
 
 
@@ -148,5 +160,7 @@ class DeployView(APIView):
         project = project_for(request, name, Action.MANAGE)
         body = s.DeploySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        project = services.deploy_by_name(project=project, names=body.validated_data["models"], actor=request.user)
+        project = services.deploy_by_name(
+            project=project, names=body.validated_data["models"], actor=request.user
+        )
         return Response(ProjectSerializer(project).data)

@@ -9,16 +9,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from projects import exports
 from projects.labeling_config import LabelingConfig
+from projects.tokenizer import tokenize
 from projects.models import Completion, Project, Task
 from projects.selection import select_training_data
+from training.engine.ner import LabeledSentence
 from training.params import TrainingParams
-
-# The bundled NerDL graphs (spark-nlp's resources/ner-dl) hold up to this many characters.
-MAX_GRAPH_CHARS = 100
-# Tags of the largest bundled graph for 100-dimensional embeddings.
-MAX_GRAPH_TAGS = 100
-
 
 @dataclass(frozen=True)
 class Document:
@@ -41,7 +38,9 @@ class Summary:
     characters: int = 0
 
 
-def selected_documents(*, project: Project, params: TrainingParams) -> tuple[list[Document], dict[str, int]]:
+def selected_documents(
+    *, project: Project, params: TrainingParams
+) -> tuple[list[Document], dict[str, int]]:
     selection = select_training_data(
         project=project, tags=params.tags or None, completions=params.completions
     )
@@ -60,30 +59,40 @@ def selected_documents(*, project: Project, params: TrainingParams) -> tuple[lis
 
 def project_texts(project: Project) -> list[str]:
     """Every task text of the project, labelled or not: what Word2Vec embeddings learn from."""
-    return [str((data or {}).get("text", "")) for data in Task.objects.filter(project=project).order_by("id").values_list("data", flat=True)]
+    return [
+        str((data or {}).get("text", ""))
+        for data in Task.objects.filter(project=project)
+        .order_by("id")
+        .values_list("data", flat=True)
+    ]
 
 
-def label_regions(document: Document) -> list[tuple[int, int, str]]:
-    """(start, end, label) of every ``labels`` region, in document order."""
-    regions = []
-    for region in document.result:
-        if region.get("type") != "labels":
-            continue
-        value = region.get("value") or {}
-        for label in value.get("labels") or []:
-            regions.append((int(value["start"]), int(value["end"]), str(label)))
-    return sorted(regions)
+def ner_label_pairs(config: LabelingConfig) -> set[tuple[str, str]]:
+    """(``<Labels name>``, value) of every NER label: the same value may be an assertion elsewhere."""
+    return {
+        (group.name, label.value)
+        for group in config.labels
+        for label in group.labels
+        if not label.assertion
+    }
+
+
+def assertion_label_pairs(config: LabelingConfig) -> set[tuple[str, str]]:
+    return {
+        (group.name, label.value)
+        for group in config.labels
+        for label in group.labels
+        if label.assertion
+    }
 
 
 def ner_spans(document: Document, config: LabelingConfig) -> list[tuple[int, int, str]]:
-    ner = set(config.ner_labels)
-    return [r for r in label_regions(document) if r[2] in ner]
+    return exports.ner_spans(document.result, ner_label_pairs(config))
 
 
 def assertion_spans(document: Document, config: LabelingConfig) -> list[tuple[int, int, str]]:
     """An assertion status is a second region on the same span as its NER region (api.md)."""
-    assertion = set(config.assertion_labels)
-    return [r for r in label_regions(document) if r[2] in assertion]
+    return exports.ner_spans(document.result, assertion_label_pairs(config))
 
 
 def choices_of(document: Document, group: str) -> list[str]:
@@ -109,17 +118,49 @@ def summarize(*, project: Project, config: LabelingConfig, params: TrainingParam
     return summary
 
 
-def ner_graph_problem(summary: Summary) -> str | None:
-    """Why no bundled NerDL graph fits this data, or None (the rule of NerDLGraphChecker)."""
+def ner_graph_problem(summary: Summary, *, embeddings_dim: int = 100) -> str | None:
+    """Why no bundled NerDL graph fits this data, or None (NerDLGraphChecker's rule).
+
+    Characters are counted over the whole texts, a little more than NerDL counts (the tokens
+    only), so a request that passes here never fails on the graph later.
+    """
+    from training.engine.ner import check_ner_graph  # pure Python: no JVM starts
+
     tags = 2 * len(summary.ner_labels) + 1  # B- and I- per label, plus O
-    if tags > MAX_GRAPH_TAGS:
-        return (
-            f"{len(summary.ner_labels)} NER labels need {tags} tags; the bundled graphs hold at "
-            f"most {MAX_GRAPH_TAGS}."
+    return check_ner_graph(tags, embeddings_dim, summary.characters)
+
+
+@dataclass
+class NerData:
+    sentences: list[LabeledSentence]
+    tokens: int = 0
+    spans: int = 0
+    overlapping_spans: int = 0
+    partial_token_spans: int = 0
+    label_counts: Counter[str] = field(default_factory=Counter)
+
+
+def ner_data(documents: list[Document], config: LabelingConfig) -> NerData:
+    """Sentences, tokens and BIO tags of the selected completions, with what was skipped.
+
+    A span that overlaps another is skipped whole (``exports.bio_tags``); a span that cuts a
+    token is widened to the whole token, and counted, so the log tells the annotators.
+    """
+    data = NerData(sentences=[])
+    for document in documents:
+        spans = ner_spans(document, config)
+        data.spans += len(spans)
+        data.label_counts.update(label for _, _, label in spans)
+        sentences = tokenize(document.text)
+        token_starts = {t.start for s in sentences for t in s.tokens}
+        token_ends = {t.end for s in sentences for t in s.tokens}
+        data.partial_token_spans += sum(
+            1 for start, end, _ in spans if start not in token_starts or end not in token_ends
         )
-    if summary.characters > MAX_GRAPH_CHARS * 10:
-        return (
-            f"The texts use {summary.characters} distinct characters; the bundled graphs hold "
-            f"at most {MAX_GRAPH_CHARS * 10}."
-        )
-    return None
+        for sentence in sentences:
+            inside = [sp for sp in spans if sp[0] < sentence.end and sp[1] > sentence.start]
+            tags, skipped = exports.bio_tags(sentence.tokens, inside)
+            data.overlapping_spans += skipped
+            data.tokens += len(sentence.tokens)
+            data.sentences.append(LabeledSentence.from_sentence(sentence, tags))
+    return data

@@ -88,7 +88,9 @@ class TrainingRun(SupervisedJob):
 
 
 class PreannotationJob(SupervisedJob):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="preannotation_jobs")
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="preannotation_jobs"
+    )
     task_ids = models.JSONField(default=list)
     models_used = models.JSONField(default=list)
     done = models.PositiveIntegerField(default=0)

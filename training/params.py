@@ -31,7 +31,11 @@ class TrainingParams:
     embeddings: dict[str, Any] = field(default_factory=lambda: {"source": "word2vec"})
 
     def learning_rate_for(self, model_type: str) -> float:
-        return self.learning_rate if self.learning_rate is not None else DEFAULT_LEARNING_RATE[model_type]
+        return (
+            self.learning_rate
+            if self.learning_rate is not None
+            else DEFAULT_LEARNING_RATE[model_type]
+        )
 
     def batch_size_for(self, model_type: str) -> int:
         return self.batch_size if self.batch_size is not None else DEFAULT_BATCH_SIZE[model_type]
@@ -64,11 +68,17 @@ def parse_params(raw: Any) -> TrainingParams:
     values: dict[str, Any] = {}
     ranges: dict[str, tuple[str, Any]] = {
         "validation_split": ("0 to 0.5", lambda v: _number(v) and 0 <= v <= 0.5),
-        "epochs": ("a whole number from 1 to 500", lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 500),
+        "epochs": (
+            "a whole number from 1 to 500",
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 500,
+        ),
         "learning_rate": ("greater than 0 and at most 1", lambda v: _number(v) and 0 < v <= 1),
         "decay": ("0 to 1", lambda v: _number(v) and 0 <= v <= 1),
         "dropout": ("at least 0 and less than 1", lambda v: _number(v) and 0 <= v < 1),
-        "batch_size": ("a whole number from 1 to 1024", lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1024),
+        "batch_size": (
+            "a whole number from 1 to 1024",
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1024,
+        ),
     }
     for name, (description, ok) in ranges.items():
         if name in raw and raw[name] is not None:
@@ -106,7 +116,12 @@ def parse_params(raw: Any) -> TrainingParams:
             values["embeddings"] = {"source": "word2vec"}
         elif source == "file":
             path = embeddings.get("path")
-            if isinstance(path, str) and path and not path.startswith("/") and ".." not in path.split("/"):
+            if (
+                isinstance(path, str)
+                and path
+                and not path.startswith("/")
+                and ".." not in path.split("/")
+            ):
                 values["embeddings"] = {"source": "file", "path": path}
             else:
                 errors.append(
@@ -120,7 +135,9 @@ def parse_params(raw: Any) -> TrainingParams:
             if isinstance(name, str) and name:
                 values["embeddings"] = {"source": "pretrained", "name": name}
             else:
-                errors.append({"field": "params.embeddings.name", "message": "A pretrained model name."})
+                errors.append(
+                    {"field": "params.embeddings.name", "message": "A pretrained model name."}
+                )
         else:
             errors.append(
                 {

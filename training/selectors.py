@@ -15,7 +15,7 @@ from training.models import (
 
 
 def known_models() -> dict[str, KnownModel]:
-    """Every registry model as ``projects.labeling_config`` needs it (settings.KNOWN_MODELS_PROVIDER)."""
+    """Every registry model as the config validator needs it (KNOWN_MODELS_PROVIDER)."""
     rows = NlpModel.objects.values_list("name", "type", "labels", "source", "choices_group")
     return {
         name: KnownModel(

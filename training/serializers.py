@@ -45,7 +45,17 @@ class PreannotationJobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PreannotationJob
-        fields = ["id", "status", "progress", "error", "task_ids", "models_used", "created_at", "started_at", "finished_at"]
+        fields = [
+            "id",
+            "status",
+            "progress",
+            "error",
+            "task_ids",
+            "models_used",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
 
     def get_progress(self, job: PreannotationJob) -> dict[str, int]:
         return {"done": job.done, "total": job.total}

@@ -51,14 +51,21 @@ def _requested_types(config: LabelingConfig, params: TrainingParams) -> list[str
     return [t for t in MODEL_TYPES if t in params.model_types]
 
 
-def _check_trainable(project: Project, config: LabelingConfig, params: TrainingParams, types: list[str]) -> None:
+def _check_trainable(
+    project: Project, config: LabelingConfig, params: TrainingParams, types: list[str]
+) -> None:
     """Reject before queueing what cannot train (no data, no labels, no graph that fits)."""
     from training import datasets
 
     if not types:
         raise ValidationFailed(
             "The labeling config defines no labels or choices to train a model on.",
-            [{"field": "labeling_config", "message": "No NER labels, assertion labels or choices."}],
+            [
+                {
+                    "field": "labeling_config",
+                    "message": "No NER labels, assertion labels or choices.",
+                }
+            ],
         )
     summary = datasets.summarize(project=project, config=config, params=params)
     if summary.completions == 0:
@@ -70,15 +77,30 @@ def _check_trainable(project: Project, config: LabelingConfig, params: TrainingP
     errors: list[dict[str, Any]] = []
     if "ner" in types:
         if not summary.ner_labels:
-            errors.append({"field": "params.model_types", "message": "The selected completions contain no NER labels."})
+            errors.append(
+                {
+                    "field": "params.model_types",
+                    "message": "The selected completions contain no NER labels.",
+                }
+            )
         else:
             reason = datasets.ner_graph_problem(summary)
             if reason:
                 errors.append({"field": "params", "message": reason})
     if "assertion" in types and not summary.assertion_labels:
-        errors.append({"field": "params.model_types", "message": "The selected completions contain no assertion labels."})
+        errors.append(
+            {
+                "field": "params.model_types",
+                "message": "The selected completions contain no assertion labels.",
+            }
+        )
     if "classification" in types and not summary.choice_groups:
-        errors.append({"field": "params.model_types", "message": "The selected completions contain no choices."})
+        errors.append(
+            {
+                "field": "params.model_types",
+                "message": "The selected completions contain no choices.",
+            }
+        )
     if errors:
         raise ValidationFailed(errors[0]["message"], errors)
 
@@ -90,7 +112,9 @@ def reap_lost_jobs(project: Project) -> None:
     """Fail running jobs whose child stopped heartbeating: the lease of a run is its heartbeat."""
     stale = timezone.now() - timedelta(seconds=settings.TRAINING_LEASE_SECONDS)
     for model in (TrainingRun, PreannotationJob):
-        lost = model.objects.filter(project=project, status=JobStatus.RUNNING, heartbeat_at__lt=stale)
+        lost = model.objects.filter(
+            project=project, status=JobStatus.RUNNING, heartbeat_at__lt=stale
+        )
         for job in lost:
             job_finish(job=job, status=JobStatus.FAILED, error=WORKER_LOST)
 
@@ -131,10 +155,15 @@ def training_run_start(
                     deploy=deploy,
                     params=parsed.as_dict(),
                     model_types=types,
-                    results=[{"model_type": t, "status": JobStatus.QUEUED, "model": None, "error": ""} for t in types],
+                    results=[
+                        {"model_type": t, "status": JobStatus.QUEUED, "model": None, "error": ""}
+                        for t in types
+                    ],
                 )
         except IntegrityError:
-            raise ConflictError(f"A training of project '{project.name}' is already queued or running.") from None
+            raise ConflictError(
+                f"A training of project '{project.name}' is already queued or running."
+            ) from None
         transaction.on_commit(lambda: _enqueue("training.tasks.execute_training_run", run.pk))
     return run
 
@@ -142,7 +171,9 @@ def training_run_start(
 def _enqueue(function: str, job_id: int) -> None:
     from django_q.tasks import async_task
 
-    async_task(function, job_id, group="training", task_name=f"{function.rsplit('.', 1)[-1]}-{job_id}")
+    async_task(
+        function, job_id, group="training", task_name=f"{function.rsplit('.', 1)[-1]}-{job_id}"
+    )
 
 
 def training_run_cancel(*, run: TrainingRun, actor: AbstractBaseUser) -> TrainingRun:
@@ -153,7 +184,9 @@ def training_run_cancel(*, run: TrainingRun, actor: AbstractBaseUser) -> Trainin
         run.refresh_from_db()
         _announce_finished(run)
         return run
-    if not TrainingRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(cancel_requested=True):
+    if not TrainingRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
+        cancel_requested=True
+    ):
         raise ConflictError(f"Training run {run.pk} has already finished ({run.status}).")
     # The supervising worker sees the flag within a second, kills the child's process group and
     # marks the run cancelled; the caller polls the run.
@@ -164,8 +197,10 @@ def training_run_cancel(*, run: TrainingRun, actor: AbstractBaseUser) -> Trainin
 def job_claim(*, job: TrainingRun | PreannotationJob) -> bool:
     """QUEUED -> RUNNING, at most once: a redelivered message finds nothing to claim."""
     now = timezone.now()
-    claimed = type(job).objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now
+    claimed = (
+        type(job)
+        .objects.filter(pk=job.pk, status=JobStatus.QUEUED)
+        .update(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now)
     )
     return claimed == 1
 
@@ -174,7 +209,12 @@ def job_finish(
     *, job: TrainingRun | PreannotationJob, status: str, error: str = "", **fields: Any
 ) -> bool:
     """RUNNING -> a final status, at most once; frees the project and announces it."""
-    updates: dict[str, Any] = {"status": status, "error": error[:2000], "finished_at": timezone.now(), **fields}
+    updates: dict[str, Any] = {
+        "status": status,
+        "error": error[:2000],
+        "finished_at": timezone.now(),
+        **fields,
+    }
     if isinstance(job, TrainingRun):
         updates["progress"] = None
         if status in (JobStatus.FAILED, JobStatus.CANCELLED):
@@ -246,7 +286,9 @@ def deploy_by_name(*, project: Project, names: list[str], actor: AbstractBaseUse
     return deploy_models(project=project, models=[found[n] for n in names], actor=actor)
 
 
-def next_model_name(*, project: Project, model_type: str, trigger: str, group: str | None = None) -> str:
+def next_model_name(
+    *, project: Project, model_type: str, trigger: str, group: str | None = None
+) -> str:
     """``ner_<project>_annotation_<trigger>_v<N>`` and friends (api.md "Models")."""
     stem = {
         "ner": f"ner_{project.name}_annotation_{trigger}",

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from training.models import JobStatus, PreannotationJob, TrainingRun
@@ -68,12 +69,28 @@ def last_words(log_path: Path) -> str:
     return ""
 
 
+def child_environment() -> dict[str, str]:
+    """The child runs with its worker's database and folders, even where they were overridden
+    after start-up (tests use their own database and temporary folders)."""
+    return {
+        **os.environ,
+        "DATABASE_NAME": str(connection.settings_dict["NAME"]),
+        "ANNOLAB_VAR_DIR": str(settings.VAR_DIR),
+        "MODELS_DIR": str(settings.MODELS_DIR),
+        "SPARK_JARS_DIR": str(settings.SPARK_JARS_DIR),
+        "EMBEDDINGS_DIR": str(settings.EMBEDDINGS_DIR),
+        "SPARK_MASTER": settings.SPARK_MASTER,
+        "SPARK_DRIVER_MEMORY": settings.SPARK_DRIVER_MEMORY,
+    }
+
+
 def supervise(job: Job, command: str) -> None:
     """Run ``manage.py <command> <job id>`` for a claimed job until it ends or is cancelled."""
     if not job_claim(job=job):
         logger.info("%s was not queued any more; nothing to do", job)
         return
     log_path = job_dir(job) / "child.log"
+    env = child_environment()
     with log_path.open("ab") as log:
         child = subprocess.Popen(
             [sys.executable, str(settings.BASE_DIR / "manage.py"), command, str(job.pk)],
@@ -82,13 +99,19 @@ def supervise(job: Job, command: str) -> None:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             cwd=settings.BASE_DIR,
+            env=env,
         )
     type(job).objects.filter(pk=job.pk).update(child_pid=child.pid)
     lease = timedelta(seconds=settings.TRAINING_LEASE_SECONDS)
     try:
         while child.poll() is None:
             time.sleep(1)
-            row = type(job).objects.filter(pk=job.pk).values("status", "cancel_requested", "heartbeat_at").first()
+            row = (
+                type(job)
+                .objects.filter(pk=job.pk)
+                .values("status", "cancel_requested", "heartbeat_at")
+                .first()
+            )
             if row is None or row["status"] != JobStatus.RUNNING:
                 break  # finished by the child itself, or the row is gone
             if row["cancel_requested"]:

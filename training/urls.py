@@ -3,7 +3,9 @@ from training import api
 
 urlpatterns = [
     route("projects/<str:name>/trainings", api.TrainingListView.as_view(), "trainings"),
-    route("projects/<str:name>/trainings/<int:run_id>", api.TrainingDetailView.as_view(), "training"),
+    route(
+        "projects/<str:name>/trainings/<int:run_id>", api.TrainingDetailView.as_view(), "training"
+    ),
     route(
         "projects/<str:name>/trainings/<int:run_id>/cancel",
         api.TrainingCancelView.as_view(),

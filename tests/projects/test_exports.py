@@ -327,3 +327,33 @@ def test_bio_tags_keep_the_earlier_then_longer_of_overlapping_spans() -> None:
 
     assert tags == ["B-Long", "I-Long", "O", "B-Side"]
     assert skipped == 2
+
+
+def test_conll_labels_with_spaces_stay_one_column(people: dict[str, Any]) -> None:
+    config = CONFIG.replace('"Disease"', '"Medical Condition"')
+    project = Project.objects.create(owner=people["alice"], name="spaces", labeling_config=config)
+    text = "Known asthma."
+    submitted(
+        make_task(project, text), people["anna"], [span(text, "asthma", "Medical Condition")], 1
+    )
+
+    assert export_conll(project=project).splitlines()[2:] == [
+        "Known -X- -X- O",
+        "asthma -X- -X- B-Medical_Condition",
+        ". -X- -X- O",
+    ]
+
+
+def test_bio_tags_of_a_span_cut_by_a_sentence_boundary_start_once() -> None:
+    text = "Pain in the chest.\nRadiating left."
+    tokens = tokens_of(text)
+
+    tags, skipped = bio_tags(tokens, [(12, 29, "Symptom")])
+
+    assert [token.text for token, tag in zip(tokens, tags, strict=True) if tag != "O"] == [
+        "chest",
+        ".",
+        "Radiating",
+    ]
+    assert tags[3:6] == ["B-Symptom", "I-Symptom", "I-Symptom"]
+    assert skipped == 0

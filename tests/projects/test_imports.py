@@ -227,6 +227,16 @@ INVALID_TASKS = [
     pytest.param({"text": TEXT}, "data is missing", id="no-data"),
     pytest.param({"data": {"text": 7}}, "data.text must be a string", id="text-not-string"),
     pytest.param({"data": {"text": ""}}, "data.text is empty", id="empty-text"),
+    pytest.param(
+        {"data": {"text": "a\x00b"}},
+        "the task contains a NUL character (\\u0000), which cannot be stored",
+        id="nul",
+    ),
+    pytest.param(
+        task(data={"text": TEXT, "weight": float("inf")}),  # what json reads from 1e400
+        "the task contains a number too large for JSON, which cannot be stored",
+        id="infinite-number",
+    ),
     pytest.param(task(tags=["ok", 3]), "tags must be a list of non-empty strings", id="tag-type"),
     pytest.param(
         task(completions={"result": []}), "completions must be a list, not an object", id="compl"

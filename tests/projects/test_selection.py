@@ -34,7 +34,9 @@ def second_annotator(project: Project) -> Any:
     return user
 
 
-def test_every_reason(project: Project, make_task: Any, anna: Any, rita: Any, second_annotator: Any) -> None:
+def test_every_reason(
+    project: Project, make_task: Any, anna: Any, rita: Any, second_annotator: Any
+) -> None:
     bob = second_annotator
     untagged = make_task(TEXT)
     empty = make_task(TEXT)
@@ -115,7 +117,9 @@ def test_query_count_does_not_grow_with_tasks(project: Project, make_task: Any, 
     assert count_queries() == few <= 3
 
 
-def test_training_data_endpoint(api: Any, project: Project, make_task: Any, anna: Any, mike: Any) -> None:
+def test_training_data_endpoint(
+    api: Any, project: Project, make_task: Any, anna: Any, mike: Any
+) -> None:
     task = make_task(TEXT)
     completion = submitted(task, anna)
     response = api(mike).get(f"/api/projects/{project.name}/training-data?completions=submitted")

@@ -12,7 +12,14 @@ from projects import services as project_services
 from projects.models import Project
 from tests.personas import span
 from training import services
-from training.models import ConfigChange, JobStatus, ModelSource, NlpModel, PreannotationJob, TrainingRun
+from training.models import (
+    ConfigChange,
+    JobStatus,
+    ModelSource,
+    NlpModel,
+    PreannotationJob,
+    TrainingRun,
+)
 
 TEXT = "Patient denies chest pain but has pneumonia."
 
@@ -55,7 +62,9 @@ def trainings(project: Project) -> str:
 def test_out_of_range_params_are_400_with_the_field(
     api: Any, mike: Any, labelled: Project, params: dict[str, Any], field: str
 ) -> None:
-    response = api(mike).post(trainings(labelled), {"deploy": False, "params": params}, format="json")
+    response = api(mike).post(
+        trainings(labelled), {"deploy": False, "params": params}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == field
     assert not TrainingRun.objects.exists()
@@ -73,7 +82,9 @@ def test_no_ner_labels_in_selected_completions_is_400(
 ) -> None:
     task = make_task(TEXT)
     project_services.completion_create(task=task, actor=anna, result=[], submit=True)
-    response = api(mike).post(trainings(project), {"params": {"model_types": ["ner"]}}, format="json")
+    response = api(mike).post(
+        trainings(project), {"params": {"model_types": ["ner"]}}, format="json"
+    )
     assert response.status_code == 400
     assert "no NER labels" in response.json()["detail"]
 
@@ -87,7 +98,11 @@ def test_train_queues_a_run_and_a_second_is_409(
     api: Any, mike: Any, labelled: Project, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = api(mike).post(trainings(labelled), {"deploy": True, "params": {"model_types": ["ner"], "epochs": 2}}, format="json")
+        response = api(mike).post(
+            trainings(labelled),
+            {"deploy": True, "params": {"model_types": ["ner"], "epochs": 2}},
+            format="json",
+        )
     assert response.status_code == 202
     run = response.json()
     assert run["status"] == "queued" and run["trigger"] == "manual" and run["deploy"] is True
@@ -101,7 +116,9 @@ def test_train_queues_a_run_and_a_second_is_409(
 
 
 def test_preannotation_blocks_training(api: Any, mike: Any, labelled: Project) -> None:
-    PreannotationJob.objects.create(project=labelled, status=JobStatus.RUNNING, heartbeat_at=timezone.now())
+    PreannotationJob.objects.create(
+        project=labelled, status=JobStatus.RUNNING, heartbeat_at=timezone.now()
+    )
     assert api(mike).post(trainings(labelled), {}, format="json").status_code == 409
 
 
@@ -141,21 +158,44 @@ def test_claim_happens_once(labelled: Project) -> None:
     assert services.job_claim(job=run) is False
 
 
-def model_row(project: Project, name: str, model_type: str, labels: list[str], **extra: Any) -> NlpModel:
+def model_row(
+    project: Project, name: str, model_type: str, labels: list[str], **extra: Any
+) -> NlpModel:
     return NlpModel.objects.create(
-        name=name, type=model_type, project=project, labels=labels, path=f"/models/{name}",
-        source=extra.pop("source", ModelSource.TRAINED), **extra,
+        name=name,
+        type=model_type,
+        project=project,
+        labels=labels,
+        path=f"/models/{name}",
+        source=extra.pop("source", ModelSource.TRAINED),
+        **extra,
     )
 
 
-def test_deploy_binds_models_and_leaves_registered_labels_alone(api: Any, mike: Any, project: Project) -> None:
-    registered = model_row(project, "clinical_ner_pretrained", "ner", ["Disease"], source=ModelSource.REGISTERED)
-    api(mike).post(f"/api/projects/{project.name}/deploy", {"models": [registered.name]}, format="json")
+def test_deploy_binds_models_and_leaves_registered_labels_alone(
+    api: Any, mike: Any, project: Project
+) -> None:
+    registered = model_row(
+        project, "clinical_ner_pretrained", "ner", ["Disease"], source=ModelSource.REGISTERED
+    )
+    api(mike).post(
+        f"/api/projects/{project.name}/deploy", {"models": [registered.name]}, format="json"
+    )
     ner = model_row(project, "ner_clinic_annotation_manual_v1", "ner", ["Symptom", "Disease"])
-    assertion = model_row(project, "assertion_clinic_annotation_manual_v1", "assertion", ["Absent", "Present"])
-    age = model_row(project, "classification_clinic_age_annotation_manual_v1", "classification", ["Child", "Adult"], choices_group="age")
+    assertion = model_row(
+        project, "assertion_clinic_annotation_manual_v1", "assertion", ["Absent", "Present"]
+    )
+    age = model_row(
+        project,
+        "classification_clinic_age_annotation_manual_v1",
+        "classification",
+        ["Child", "Adult"],
+        choices_group="age",
+    )
     response = api(mike).post(
-        f"/api/projects/{project.name}/deploy", {"models": [ner.name, assertion.name, age.name]}, format="json"
+        f"/api/projects/{project.name}/deploy",
+        {"models": [ner.name, assertion.name, age.name]},
+        format="json",
     )
     assert response.status_code == 200
     config = response.json()["labeling_config"]
@@ -169,9 +209,13 @@ def test_deploy_binds_models_and_leaves_registered_labels_alone(api: Any, mike: 
     assert detail["deployed_in"] == ["clinic"] and detail["source"] == "trained"
 
 
-def test_deploy_refuses_an_assertion_model_on_ner_labels(api: Any, mike: Any, project: Project) -> None:
+def test_deploy_refuses_an_assertion_model_on_ner_labels(
+    api: Any, mike: Any, project: Project
+) -> None:
     wrong = model_row(project, "ner_for_status", "ner", ["Absent"])
-    response = api(mike).post(f"/api/projects/{project.name}/deploy", {"models": [wrong.name]}, format="json")
+    response = api(mike).post(
+        f"/api/projects/{project.name}/deploy", {"models": [wrong.name]}, format="json"
+    )
     assert response.status_code == 400
     assert Project.objects.get(pk=project.pk).labeling_config == project.labeling_config
 
@@ -180,14 +224,20 @@ def test_model_names_count_up(project: Project) -> None:
     first = services.next_model_name(project=project, model_type="ner", trigger="manual")
     assert first == "ner_clinic_annotation_manual_v1"
     model_row(project, first, "ner", ["Symptom"])
-    assert services.next_model_name(project=project, model_type="ner", trigger="manual").endswith("_v2")
+    assert services.next_model_name(project=project, model_type="ner", trigger="manual").endswith(
+        "_v2"
+    )
     assert (
-        services.next_model_name(project=project, model_type="classification", trigger="active_learning", group="age")
+        services.next_model_name(
+            project=project, model_type="classification", trigger="active_learning", group="age"
+        )
         == "classification_clinic_age_annotation_active_learning_v1"
     )
 
 
-def test_model_list_filters_and_hides_other_projects(api: Any, mike: Any, oscar: Any, project: Project) -> None:
+def test_model_list_filters_and_hides_other_projects(
+    api: Any, mike: Any, oscar: Any, project: Project
+) -> None:
     model_row(project, "ner_clinic_annotation_manual_v1", "ner", ["Symptom"])
     model_row(project, "assertion_clinic_annotation_manual_v1", "assertion", ["Absent"])
     listing = api(mike).get("/api/models/?project=clinic&type=ner").json()

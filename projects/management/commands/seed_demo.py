@@ -15,7 +15,12 @@ from projects.imports import tasks_import
 from projects.models import Project, Role
 
 DEMO_ADMIN = ("admin", "annolab-demo")
-DEMO_TEAM = [("mike", Role.MANAGER), ("anna", Role.ANNOTATOR), ("ben", Role.ANNOTATOR), ("rita", Role.REVIEWER)]
+DEMO_TEAM = [
+    ("mike", Role.MANAGER),
+    ("anna", Role.ANNOTATOR),
+    ("ben", Role.ANNOTATOR),
+    ("rita", Role.REVIEWER),
+]
 
 
 class Command(BaseCommand):
@@ -39,7 +44,10 @@ class Command(BaseCommand):
                 project = services.project_create(
                     owner=admin,
                     name=DEMO_PROJECT,
-                    description="Clinical notes: symptoms, diseases, drugs, assertion status, age and smoking.",
+                    description=(
+                        "Clinical notes: symptoms, diseases, drugs, assertion status, "
+                        "age and smoking."
+                    ),
                     labeling_config=DEMO_CONFIG,
                 )
                 for member, role in DEMO_TEAM:

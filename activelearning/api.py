@@ -1,0 +1,62 @@
+"""REST endpoints of active learning (api.md "Active learning"). Thin: parse, call, serialize."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from activelearning import selectors, services
+from activelearning import serializers as s
+from activelearning.models import Strategy
+from annolab.errors import ValidationFailed
+from projects.api import project_for
+from projects.permissions import Action
+from projects.serializers import TaskSerializer
+
+_SETTINGS_FIELDS = ("enabled", "frequency", "deploy", "strategy", "params")
+
+
+class ActiveLearningView(APIView):
+    @extend_schema(responses=s.ActiveLearningSerializer)
+    def get(self, request: Request, name: str) -> Response:
+        project = project_for(request, name, Action.MANAGE)
+        # A trigger whose project_freed was lost (worker restart) starts when someone looks.
+        services.pending_trigger_check(project=project)
+        return Response(asdict(selectors.settings_view(project)))
+
+    @extend_schema(request=s.ActiveLearningUpdateSerializer, responses=s.ActiveLearningSerializer)
+    def put(self, request: Request, name: str) -> Response:
+        project = project_for(request, name, Action.MANAGE)
+        if not isinstance(request.data, dict):
+            raise ValidationFailed(
+                "Send a JSON object of active-learning settings.",
+                [{"message": "Send a JSON object of active-learning settings."}],
+            )
+        # Read-only fields of a GET sent back unchanged are ignored, as are unknown ones.
+        data = request.data
+        changes: dict[str, Any] = {k: data[k] for k in _SETTINGS_FIELDS if k in data}
+        services.active_learning_update(project=project, actor=request.user, **changes)
+        return Response(asdict(selectors.settings_view(project)))
+
+
+class NextTaskView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("strategy", str, enum=Strategy.values)],
+        responses={200: TaskSerializer, 204: None},
+    )
+    def get(self, request: Request, name: str) -> Response:
+        project = project_for(request, name, Action.ANNOTATE)
+        task = services.task_reserve_next(
+            project=project,
+            actor=request.user,
+            strategy=request.query_params.get("strategy") or None,
+        )
+        if task is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(TaskSerializer(task).data)

@@ -1,0 +1,93 @@
+"""Active learning: per-project settings with the completion counter, and task reservations.
+
+Rows and constraints only; counting, triggering and handing out tasks live in
+``activelearning.services``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from projects.models import Project, Task
+from training.models import TrainingRun
+
+DEFAULT_FREQUENCY = 50
+
+
+class Strategy(models.TextChoices):
+    UNCERTAINTY = "uncertainty", "Least certain prediction first"
+    RANDOM = "random", "Random"
+    SEQUENTIAL = "sequential", "Lowest task id first"
+
+
+class ActiveLearningSettings(models.Model):
+    """One row per project, created the first time it is counted or configured.
+
+    The row is also the lock that serialises counting: every submit of the project locks it
+    (``SELECT ... FOR UPDATE``) for the rest of its transaction, so exactly one submit sees the
+    counter reach a multiple of ``frequency``.
+    """
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, related_name="active_learning"
+    )
+    enabled = models.BooleanField(default=False)
+    frequency = models.PositiveIntegerField(
+        default=DEFAULT_FREQUENCY, help_text="Train after every this many submitted completions."
+    )
+    deploy = models.BooleanField(
+        default=False, help_text="Deploy the models of active-learning runs when they succeed."
+    )
+    strategy = models.CharField(
+        max_length=20, choices=Strategy.choices, default=Strategy.UNCERTAINTY
+    )
+    params = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Training params of its runs; empty = those of the latest manual run.",
+    )
+    completions_since_last_training = models.PositiveIntegerField(default=0)
+    pending = models.BooleanField(
+        default=False,
+        help_text="A threshold was reached and its run has not started yet (e.g. project busy).",
+    )
+    # The newest training run the counter has been reset for. A newer run of the project (a
+    # manual "Train Now" included) means the counter is stale and restarts from 0.
+    counted_since_run = models.ForeignKey(
+        TrainingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "active-learning settings"
+        verbose_name_plural = "active-learning settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(frequency__gte=1), name="activelearning_frequency_gte_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "on" if self.enabled else "off"
+        return f"active learning of {self.project_id} ({state}, every {self.frequency})"
+
+
+class TaskReservation(models.Model):
+    """A task handed out by next-task: nobody else gets it until ``expires_at``.
+
+    One row per task (unique), reused by whoever reserves the task next; an expired row is free.
+    """
+
+    task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="reservation")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="task_reservations"
+    )
+    reserved_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["expires_at"]
+
+    def __str__(self) -> str:
+        return f"task {self.task_id} reserved for {self.user_id} until {self.expires_at:%H:%M}"

@@ -1,0 +1,204 @@
+"""Reads of active learning: the settings as the API shows them, next-task candidates, certainty.
+
+How sure the deployed models are about a task (the ``uncertainty`` strategy)
+-------------------------------------------------------------------------------
+For every task only the newest prediction of each model counts (a re-run supersedes older
+predictions of the same model). The models are the ones the project's labeling config names
+(its deployed models); a config that names none (predictions imported from elsewhere) lets every
+model count. The certainty of one prediction, in [0, 1], is the lowest of:
+
+* NER and assertion (``labels`` regions): the mean of the regions' ``value.confidence``, each
+  weighted by its span length in characters, so one long unsure entity outweighs a short sure
+  one (characters stand in for tokens: no tokenizer on the hot path, and the ranking barely
+  differs);
+* each ``choices`` region: the margin between its two most probable classes in ``value.scores``
+  (``{class: probability}``), or its ``value.confidence`` when it carries no scores.
+
+A prediction without a scored region falls back on its ``score``; with neither it says nothing.
+A task's certainty is the lowest certainty among its predictions; the least certain task comes
+first (ties: lowest id). Tasks without predictions come after all predicted ones, in random order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Exists, OuterRef, QuerySet
+
+from activelearning.models import (
+    DEFAULT_FREQUENCY,
+    ActiveLearningSettings,
+    Strategy,
+    TaskReservation,
+)
+from projects.labeling_config import LabelingConfigError, parse_labeling_config
+from projects.models import Completion, CompletionStatus, Prediction, Project, Task
+from projects.selectors import tasks_visible_to
+from training.models import TrainingRun, Trigger
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettingsView:
+    """What GET active-learning answers (api.md), plus the params its next run would use."""
+
+    enabled: bool
+    frequency: int
+    deploy: bool
+    strategy: str
+    params: dict[str, Any] | None
+    completions_since_last_training: int
+    pending: bool
+    effective_params: dict[str, Any]
+
+
+def latest_run_id(project_id: int) -> int | None:
+    """The project's newest training run, whatever its trigger or status."""
+    return (
+        TrainingRun.objects.filter(project_id=project_id)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def effective_params(row: ActiveLearningSettings) -> dict[str, Any]:
+    """The params of the next active-learning run: its own, else the latest manual run's."""
+    if row.params is not None:
+        return row.params
+    last_manual = (
+        TrainingRun.objects.filter(project_id=row.project_id, trigger=Trigger.MANUAL)
+        .order_by("-created_at", "-id")
+        .values_list("params", flat=True)
+        .first()
+    )
+    return dict(last_manual or {})
+
+
+def settings_view(project: Project) -> SettingsView:
+    row = ActiveLearningSettings.objects.filter(project=project).first()
+    if row is None:
+        row = ActiveLearningSettings(project=project, frequency=DEFAULT_FREQUENCY)
+        row.counted_since_run_id = latest_run_id(project.pk)
+    # A run started since the last count (a manual "Train Now") restarts the counter: show what
+    # the next count will store (services.completion_counted does the same under the lock).
+    stale = row.counted_since_run_id != latest_run_id(project.pk)
+    return SettingsView(
+        enabled=row.enabled,
+        frequency=row.frequency,
+        deploy=row.deploy,
+        strategy=row.strategy,
+        params=row.params,
+        completions_since_last_training=0 if stale else row.completions_since_last_training,
+        pending=False if stale else row.pending,
+        effective_params=effective_params(row),
+    )
+
+
+def project_strategy(project: Project) -> str:
+    strategy = (
+        ActiveLearningSettings.objects.filter(project=project)
+        .values_list("strategy", flat=True)
+        .first()
+    )
+    return strategy or Strategy.UNCERTAINTY
+
+
+# --- next task ---------------------------------------------------------------------------------
+
+
+def next_task_candidates(
+    *, project: Project, user: AbstractBaseUser, now: datetime
+) -> QuerySet[Task]:
+    """Tasks the user may see, has not submitted a completion for, and nobody else holds."""
+    submitted_by_user = Completion.objects.filter(
+        task_id=OuterRef("pk"), created_by=user, status=CompletionStatus.SUBMITTED
+    )
+    held_by_other = TaskReservation.objects.filter(
+        task_id=OuterRef("pk"), expires_at__gt=now
+    ).exclude(user=user)
+    return (
+        tasks_visible_to(project=project, user=user)
+        .exclude(Exists(submitted_by_user))
+        .exclude(Exists(held_by_other))
+    )
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _clamp(value: float) -> float:
+    return min(1.0, max(0.0, float(value)))
+
+
+def prediction_certainty(result: Any, score: float | None = None) -> float | None:
+    """How sure one prediction is, in [0, 1] (the module docstring gives the formula)."""
+    parts: list[float] = []
+    weighted = weight = 0.0
+    for region in result if isinstance(result, list) else []:
+        if not isinstance(region, dict) or not isinstance(region.get("value"), dict):
+            continue
+        value = region["value"]
+        if region.get("type") == "labels" and _number(value.get("confidence")):
+            start, end = value.get("start"), value.get("end")
+            if _number(start) and _number(end) and end > start:
+                length = float(end - start)
+            else:
+                length = float(max(1, len(str(value.get("text", "")))))
+            weighted += _clamp(value["confidence"]) * length
+            weight += length
+        elif region.get("type") == "choices":
+            scores = value.get("scores")
+            probabilities = (
+                sorted((_clamp(p) for p in scores.values() if _number(p)), reverse=True)
+                if isinstance(scores, dict)
+                else []
+            )
+            if probabilities:
+                runner_up = probabilities[1] if len(probabilities) > 1 else 0.0
+                parts.append(probabilities[0] - runner_up)
+            elif _number(value.get("confidence")):
+                parts.append(_clamp(value["confidence"]))
+    if weight:
+        parts.append(weighted / weight)
+    if parts:
+        return min(parts)
+    return _clamp(score) if _number(score) else None
+
+
+def _deployed_models(project: Project) -> tuple[str, ...]:
+    try:
+        return parse_labeling_config(project.labeling_config).model_names
+    except LabelingConfigError:
+        return ()
+
+
+def task_certainties(*, project: Project, task_ids: QuerySet[Any]) -> dict[int, float]:
+    """Certainty of each task in ``task_ids`` (a values("pk") query) that has a prediction."""
+    predictions = Prediction.objects.filter(task_id__in=task_ids)
+    deployed = _deployed_models(project)
+    if deployed:
+        predictions = predictions.filter(model_name__in=deployed)
+    latest: Iterable[tuple[int, Any, float | None]] = (
+        predictions.order_by("task_id", "model_name", "-created_at", "-id")
+        .distinct("task_id", "model_name")
+        .values_list("task_id", "result", "score")
+    )
+    certainty: dict[int, float] = {}
+    for task_id, result, score in latest:
+        value = prediction_certainty(result, score)
+        if value is not None:
+            certainty[task_id] = min(value, certainty.get(task_id, value))
+    return certainty
+
+
+def tasks_least_certain_first(*, project: Project, candidates: QuerySet[Task]) -> list[int]:
+    """Ids of the candidates that have predictions, the least certain first."""
+    certainty = task_certainties(project=project, task_ids=candidates.values("pk"))
+    return sorted(certainty, key=lambda task_id: (certainty[task_id], task_id))

@@ -1,0 +1,356 @@
+"""Workflows of active learning: count submitted completions, start a training run exactly once
+every ``frequency`` of them, start triggers that had to wait, and hand out the next task.
+
+Exactly-once counting
+---------------------
+``completion_counted`` runs inside the transaction that submits the completion. It locks the
+project's ``ActiveLearningSettings`` row (``SELECT ... FOR UPDATE``), so concurrent submitters of
+one project count one after the other, each reading the value the previous one committed; the
+count commits or rolls back together with the completion. The one submit whose count reaches a
+multiple of ``frequency`` sets ``pending``; several such submits before a run starts leave one
+flag. It does not start the run itself: after commit it calls ``pending_trigger_start``, which
+locks the project row and then the settings row (always in that order, never the reverse) and,
+if the project is free, creates the run and clears the flag in one transaction. A submit never
+waits for the project lock (an import or a "Train Now" can hold it), and a flag that a crashed
+process left behind is picked up by the next count, the next GET of the settings, or the next
+``project_freed``.
+
+The counter means "completions submitted since the project's last training run started": the
+row remembers the newest run it was reset for (``counted_since_run``); a newer run, manual ones
+included, resets it at the next count (and the GET shows 0 at once). That newer run also absorbs
+a pending trigger: it started after the threshold was reached, so it trains on those completions.
+A threshold crossed while the project is busy leaves the counter running (it is still "since the
+last run started") and the flag set; the pending run resets it when it starts. Drafts, edits,
+imports and deletions send no signal and are not counted.
+
+Reservations
+------------
+``task_reserve_next`` picks candidates in the strategy's order with ``SELECT ... FOR NO KEY UPDATE
+SKIP LOCKED`` (two callers at the same moment never pick the same row) and reserves with
+``INSERT ... ON CONFLICT (task_id) DO UPDATE ... WHERE`` the row is the caller's or expired. The
+upsert judges the newest committed reservation, not the caller's snapshot, so a task reserved by a
+transaction that committed after the candidate query began is seen as taken and skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.utils import timezone
+
+from activelearning import selectors
+from activelearning.models import ActiveLearningSettings, Strategy, TaskReservation
+from annolab.errors import ConflictError, ValidationFailed
+from projects.models import Completion, Project, Task
+from projects.permissions import Action, require
+from projects.selectors import tasks_visible_to
+from training import selectors as training_selectors
+from training import services as training_services
+from training.models import JobStatus, TrainingRun, Trigger
+from training.params import parse_params
+
+logger = logging.getLogger(__name__)
+
+RESERVATION_TIME = timedelta(minutes=10)
+UNSET: Any = object()
+_COUNTER_FIELDS = ["completions_since_last_training", "pending", "counted_since_run"]
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+def _locked_settings(project_id: int) -> ActiveLearningSettings:
+    """The project's settings row, locked until the transaction ends; created on first use."""
+    row = ActiveLearningSettings.objects.select_for_update().filter(project_id=project_id).first()
+    if row is None:
+        # INSERT ... ON CONFLICT DO NOTHING: concurrent first submits wait on the unique index
+        # for the winner's commit instead of failing, then all queue for the one row's lock.
+        ActiveLearningSettings.objects.bulk_create(
+            [ActiveLearningSettings(project_id=project_id)], ignore_conflicts=True
+        )
+        row = ActiveLearningSettings.objects.select_for_update().get(project_id=project_id)
+    return row
+
+
+def _catch_up_with_runs(row: ActiveLearningSettings) -> None:
+    """A run started since the last reset (e.g. "Train Now"): count from that run on."""
+    latest = selectors.latest_run_id(row.project_id)
+    if latest != row.counted_since_run_id:
+        row.counted_since_run_id = latest
+        row.completions_since_last_training = 0
+        row.pending = False
+
+
+def _validation_errors(
+    *, enabled: Any, frequency: Any, deploy: Any, strategy: Any, params: Any
+) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = []
+    for name, value in (("enabled", enabled), ("deploy", deploy)):
+        if value is not UNSET and not isinstance(value, bool):
+            errors.append({"field": name, "message": "Must be true or false."})
+    if frequency is not UNSET and (
+        not isinstance(frequency, int) or isinstance(frequency, bool) or frequency < 1
+    ):
+        errors.append({"field": "frequency", "message": "Must be a whole number ≥ 1."})
+    if strategy is not UNSET and strategy not in Strategy.values:
+        errors.append(
+            {"field": "strategy", "message": f"Must be one of {', '.join(Strategy.values)}."}
+        )
+    if params is not UNSET and params is not None:
+        try:
+            parse_params(params)
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+    return errors
+
+
+@transaction.atomic
+def active_learning_update(
+    *,
+    project: Project,
+    actor: AbstractBaseUser,
+    enabled: Any = UNSET,
+    frequency: Any = UNSET,
+    deploy: Any = UNSET,
+    strategy: Any = UNSET,
+    params: Any = UNSET,
+) -> ActiveLearningSettings:
+    """Change the settings; a field left UNSET keeps its value, ``params=None`` = the default."""
+    require(project=project, user=actor, action=Action.MANAGE)
+    errors = _validation_errors(
+        enabled=enabled, frequency=frequency, deploy=deploy, strategy=strategy, params=params
+    )
+    if errors:
+        first = errors[0]
+        raise ValidationFailed(f"{first['field']}: {first['message']}", errors)
+    row = _locked_settings(project.pk)
+    _catch_up_with_runs(row)
+    changes = {
+        "enabled": enabled,
+        "frequency": frequency,
+        "deploy": deploy,
+        "strategy": strategy,
+        "params": params,
+    }
+    for name, value in changes.items():
+        if value is not UNSET:
+            setattr(row, name, value)
+    if not row.enabled:
+        row.pending = False  # switching active learning off drops a trigger that was waiting
+    row.save()
+    return row
+
+
+# --- counting and triggering -------------------------------------------------------------------
+
+
+@transaction.atomic
+def completion_counted(*, completion: Completion) -> None:
+    """Count a newly submitted completion; runs inside the submitting transaction."""
+    project_id = completion.task.project_id
+    row = _locked_settings(project_id)
+    _catch_up_with_runs(row)
+    row.completions_since_last_training += 1
+    if row.enabled and row.completions_since_last_training % row.frequency == 0:
+        row.pending = True
+    row.save(update_fields=_COUNTER_FIELDS)
+    if row.enabled and row.pending:
+        # After commit, so the run starts outside the annotator's transaction and lock; robust,
+        # so a failure there cannot turn the committed submit into an error response.
+        transaction.on_commit(partial(pending_trigger_start, project_id=project_id), robust=True)
+
+
+def pending_trigger_start(*, project_id: int) -> TrainingRun | None:
+    """Start the waiting active-learning run if the project is free; clears the flag with it."""
+    # Lock-free look first: while a long run trains, every submit lands here and finds it busy.
+    if not ActiveLearningSettings.objects.filter(project_id=project_id, pending=True).exists():
+        return None
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None or training_selectors.project_is_busy(project):
+        return None
+    with transaction.atomic():
+        # Project row first, then settings: the order training_run_start and deployment use.
+        Project.objects.select_for_update().filter(pk=project_id).first()
+        row = (
+            ActiveLearningSettings.objects.select_for_update().filter(project_id=project_id).first()
+        )
+        if row is None:
+            return None
+        _catch_up_with_runs(row)
+        run = None
+        if row.pending and not row.enabled:
+            row.pending = False
+        elif row.pending:
+            run = _start_run(row, project)
+        row.save(update_fields=_COUNTER_FIELDS)
+    return run
+
+
+def _start_run(row: ActiveLearningSettings, project: Project) -> TrainingRun | None:
+    try:
+        run = training_services.training_run_start(
+            project=project,
+            actor=None,
+            deploy=row.deploy,
+            params=selectors.effective_params(row),
+            trigger=Trigger.ACTIVE_LEARNING,
+        )
+    except ConflictError:
+        return None  # busy after all: the flag stays, project_freed comes back for it
+    except ValidationFailed as exc:
+        # Nothing trainable (or stale params): an annotator's submit must not fail for it. The
+        # next multiple of ``frequency`` tries again.
+        logger.warning(
+            "Active learning of project %s did not start a training run: %s",
+            project.name,
+            exc.detail,
+        )
+        row.pending = False
+        return None
+    row.pending = False
+    row.completions_since_last_training = 0
+    row.counted_since_run = run
+    logger.info("Active learning started training run %s of project %s", run.pk, project.name)
+    return run
+
+
+def pending_trigger_check(*, project: Project) -> TrainingRun | None:
+    """Start a trigger left pending (e.g. its project_freed was lost with a worker)."""
+    # A worker that died mid-run leaves a running run with a stale heartbeat: fail it first.
+    training_services.reap_lost_jobs(project)
+    return pending_trigger_start(project_id=project.pk)
+
+
+def after_active_learning_run(*, run: TrainingRun) -> None:
+    """Pre-annotate the open tasks after an active-learning run deployed its models."""
+    if run.trigger != Trigger.ACTIVE_LEARNING or not run.deploy:
+        return
+    if run.status not in (JobStatus.SUCCEEDED, JobStatus.PARTIAL):
+        return
+    # training may not offer pre-annotation yet; activelearning must work with and without it.
+    preannotation_start = getattr(training_services, "preannotation_start", None)
+    if preannotation_start is None:
+        logger.info(
+            "Training run %s deployed new models; pre-annotation is not available, so the open "
+            "tasks of project %s keep their predictions.",
+            run.pk,
+            run.project_id,
+        )
+        return
+    try:
+        preannotation_start(project=run.project, actor=None)
+    except (ConflictError, ValidationFailed) as exc:
+        logger.warning(
+            "Pre-annotation after training run %s of project %s did not start: %s",
+            run.pk,
+            run.project_id,
+            exc,
+        )
+
+
+# --- next task ---------------------------------------------------------------------------------
+
+
+def _lock_first(tasks: QuerySet[Task]) -> int | None:
+    """The first task (in the query's order) that no concurrent transaction has locked."""
+    ids = list(
+        tasks.select_for_update(skip_locked=True, no_key=True, of=("self",)).values_list(
+            "pk", flat=True
+        )[:1]
+    )
+    return ids[0] if ids else None
+
+
+def _reserve(*, task_id: int, user_id: int, now: datetime) -> bool:
+    """Reserve the task for the user unless someone else holds an unexpired reservation."""
+    table = connection.ops.quote_name(TaskReservation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (task_id, user_id, reserved_at, expires_at)
+            VALUES (%s, %s, %s, %s)
+            ON CONFLICT (task_id) DO UPDATE
+               SET user_id = EXCLUDED.user_id,
+                   reserved_at = EXCLUDED.reserved_at,
+                   expires_at = EXCLUDED.expires_at
+             WHERE {table}.user_id = EXCLUDED.user_id OR {table}.expires_at <= %s
+            RETURNING id
+            """,
+            [task_id, user_id, now, now + RESERVATION_TIME, now],
+        )
+        return cursor.fetchone() is not None
+
+
+def _reserve_first(*, tasks: QuerySet[Task], user_id: int, now: datetime) -> int | None:
+    """Lock and reserve the first free task of ``tasks``; skip tasks lost to a concurrent caller."""
+    lost: set[int] = set()
+    while (task_id := _lock_first(tasks.exclude(pk__in=lost))) is not None:
+        if _reserve(task_id=task_id, user_id=user_id, now=now):
+            return task_id
+        lost.add(task_id)  # reserved by a transaction that committed after our query began
+    return None
+
+
+def _in_order(tasks: QuerySet[Task], task_ids: list[int]) -> QuerySet[Task]:
+    position = Case(
+        *(When(pk=task_id, then=Value(i)) for i, task_id in enumerate(task_ids)),
+        output_field=IntegerField(),
+    )
+    return tasks.filter(pk__in=task_ids).order_by(position)
+
+
+def _reserve_least_certain(
+    *, project: Project, candidates: QuerySet[Task], user_id: int, now: datetime
+) -> int | None:
+    ranked = selectors.tasks_least_certain_first(project=project, candidates=candidates)
+    for start in range(0, len(ranked), 100):
+        chunk = ranked[start : start + 100]
+        task_id = _reserve_first(tasks=_in_order(candidates, chunk), user_id=user_id, now=now)
+        if task_id is not None:
+            return task_id
+    # Tasks without predictions, in random order. Ranked tasks that were locked by another caller
+    # a moment ago may come up again here; the lock and the upsert still keep them exclusive.
+    return _reserve_first(tasks=candidates.order_by("?"), user_id=user_id, now=now)
+
+
+def task_reserve_next(
+    *, project: Project, actor: AbstractBaseUser, strategy: str | None = None
+) -> Task | None:
+    """The caller's next task, reserved for them for 10 minutes; None when none is left.
+
+    A caller who already holds an unexpired reservation of an open task gets that task again
+    (renewed), so asking twice does not hoard tasks.
+    """
+    require(project=project, user=actor, action=Action.ANNOTATE)
+    if strategy is not None and strategy not in Strategy.values:
+        message = f"Must be one of {', '.join(Strategy.values)}."
+        raise ValidationFailed(f"strategy: {message}", [{"field": "strategy", "message": message}])
+    strategy = strategy or selectors.project_strategy(project)
+    now = timezone.now()
+    candidates = selectors.next_task_candidates(project=project, user=actor, now=now)
+    with transaction.atomic():
+        own = candidates.filter(reservation__user=actor, reservation__expires_at__gt=now)
+        task_id = _reserve_first(tasks=own.order_by("pk"), user_id=actor.pk, now=now)
+        if task_id is None and strategy == Strategy.SEQUENTIAL:
+            task_id = _reserve_first(tasks=candidates.order_by("pk"), user_id=actor.pk, now=now)
+        elif task_id is None and strategy == Strategy.RANDOM:
+            task_id = _reserve_first(tasks=candidates.order_by("?"), user_id=actor.pk, now=now)
+        elif task_id is None:
+            task_id = _reserve_least_certain(
+                project=project, candidates=candidates, user_id=actor.pk, now=now
+            )
+    if task_id is None:
+        return None
+    return tasks_visible_to(project=project, user=actor).get(pk=task_id)
+
+
+def task_reservation_release(*, completion: Completion) -> None:
+    """A submitted task is done for its annotator: let others have it before the 10 minutes."""
+    TaskReservation.objects.filter(
+        task_id=completion.task_id, user_id=completion.created_by_id
+    ).delete()

@@ -1,0 +1,70 @@
+"use strict";
+// Team tab: members in priority order (GET members), add (POST) and remove (DELETE).
+(() => {
+  const root = document.getElementById("team-tab");
+  if (!root) return;
+  const { h } = annolab;
+  const project = JSON.parse(document.getElementById("setup-data").textContent).project;
+  const membersUrl = annolab.projectUrl(project, "members/");
+  const body = root.querySelector("#members tbody");
+  const form = document.getElementById("member-add");
+  const error = form.querySelector("[data-role=error]");
+  let loaded = false;
+
+  function showError(message) {
+    error.textContent = message;
+    error.hidden = !message;
+  }
+
+  async function remove(member) {
+    if (!window.confirm(`Remove ${member.username} from ${project}?`)) return;
+    try {
+      await annolab.del(`${membersUrl}${encodeURIComponent(member.username)}/`);
+      await load();
+    } catch (failure) {
+      showError(annolab.describe(failure));
+    }
+  }
+
+  async function load() {
+    try {
+      const members = await annolab.all(membersUrl);
+      body.replaceChildren(
+        ...members.map((member) =>
+          h("tr", { "data-username": member.username },
+            h("td", { class: "num" }, member.priority),
+            h("td", {}, member.username),
+            h("td", {}, member.role),
+            h("td", { class: "actions" },
+              member.role === "owner"
+                ? h("span", { class: "hint" }, "owner")
+                : h("button", { type: "button", class: "link danger", onclick: () => remove(member) }, "Remove")))
+        )
+      );
+      loaded = true;
+    } catch (failure) {
+      showError(annolab.describe(failure));
+    }
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError("");
+    const priority = form.elements.priority.value.trim();
+    const member = { username: form.elements.username.value.trim(), role: form.elements.role.value };
+    if (priority) member.priority = Number(priority);
+    try {
+      await annolab.post(membersUrl, member);
+      form.reset();
+      await load();
+    } catch (failure) {
+      showError(annolab.describe(failure));
+    }
+  });
+
+  // Loaded when the tab is first shown: the other tabs do not need the list.
+  document.addEventListener("setup:tab", (event) => {
+    if (event.detail === "team" && !loaded) load();
+  });
+  if (!root.hidden) load();
+})();

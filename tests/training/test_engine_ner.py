@@ -1,0 +1,163 @@
+"""NER end to end on tiny data: train with progress and logs, save, reload, pre-annotate."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from projects.tokenizer import tokenize
+from training.engine import EngineError
+from training.engine.embeddings import Embeddings, train_word2vec
+from training.engine.metrics import bio_entities
+from training.engine.ner import LabeledSentence, NerParams, NerResult, train_ner
+from training.engine.predict import LIGHT_PIPELINE_LIMIT, NerPredictor
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+pytestmark = pytest.mark.spark
+
+PEOPLE = ["John Smith", "Mary Jones", "Bob", "Alice Brown", "Émile Zola"]
+PLACES = ["Paris", "London", "New York", "Berlin", "São Paulo"]
+TEMPLATES = [
+    "{person} lives in {place}.",
+    "Yesterday {person} flew to {place} again.",
+    "In {place}, {person} met friends.",
+    "{person} visited {place} 😀 last week.",
+]
+
+
+def tagged(text: str, entities: dict[str, str]) -> LabeledSentence:
+    """``text`` (one sentence) tagged BIO from the first occurrence of each entity string."""
+    [sentence] = tokenize(text)
+    tags = []
+    for token in sentence.tokens:
+        tag = "O"
+        for entity, label in entities.items():
+            start = text.find(entity)
+            if start <= token.start < start + len(entity):
+                tag = ("B-" if token.start == start else "I-") + label
+        tags.append(tag)
+    return LabeledSentence.from_sentence(sentence, tags)
+
+
+def corpus(count: int, seed: int = 7) -> list[LabeledSentence]:
+    rng = random.Random(seed)
+    sentences = []
+    for _ in range(count):
+        person, place = rng.choice(PEOPLE), rng.choice(PLACES)
+        text = rng.choice(TEMPLATES).format(person=person, place=place)
+        sentences.append(tagged(text, {person: "PER", place: "LOC"}))
+    return sentences
+
+
+@pytest.fixture(scope="module")
+def word2vec(spark: SparkSession) -> Embeddings:
+    return train_word2vec(spark, [s.text for s in corpus(120)])
+
+
+@pytest.fixture(scope="module")
+def trained(
+    spark: SparkSession, word2vec: Embeddings, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[NerResult, list[tuple[int, int]]]:
+    work = tmp_path_factory.mktemp("ner")
+    epochs: list[tuple[int, int]] = []
+    result = train_ner(
+        spark,
+        sentences=corpus(120),
+        embeddings=word2vec,
+        params=NerParams(epochs=2, learning_rate=0.01, batch_size=8, validation_split=0.2),
+        model_dir=work / "model",
+        log_dir=work / "logs",
+        on_epoch=lambda done, total: epochs.append((done, total)),
+    )
+    return result, epochs
+
+
+def test_training_reports_each_epoch_and_keeps_spark_nlps_log(
+    trained: tuple[NerResult, list[tuple[int, int]]],
+) -> None:
+    result, epochs = trained
+    assert epochs == [(1, 2), (2, 2)]
+    assert "Epoch 2/2 - " in result.log_text
+    assert result.tag_table.startswith("label\t tp\t fp\t fn")
+    assert "B-PER" in result.tag_table and "Micro-average" in result.tag_table
+    assert result.graph_name == "blstm_10_100_128_120"
+    assert result.labels == ("B-LOC", "B-PER", "I-LOC", "I-PER", "O")
+
+
+def test_validation_split_is_held_out_and_predicted_token_by_token(
+    trained: tuple[NerResult, list[tuple[int, int]]],
+) -> None:
+    result, _ = trained
+    assert (result.train_count, len(result.validation)) == (96, 24)
+    assert len(result.predicted_tags) == 24
+    for sentence, tags in zip(result.validation, result.predicted_tags, strict=True):
+        assert len(tags) == len(sentence.tokens)
+    metrics = result.validation_metrics()
+    assert set(metrics.per_label) <= {"PER", "LOC"}
+    assert 0.0 <= metrics.micro.f1 <= 1.0
+    # Two epochs at this learning rate already find people: the pipeline learned something.
+    assert any(bio_entities(tags) for tags in result.predicted_tags)
+
+
+def test_saved_pipeline_predicts_what_training_predicted(
+    spark: SparkSession, trained: tuple[NerResult, list[tuple[int, int]]]
+) -> None:
+    """The reloaded pipeline tokenizes raw text itself; it must land on the training tokens."""
+    result, _ = trained
+    predictor = NerPredictor(spark, result.model_dir)
+    texts = [s.text for s in result.validation]
+    predicted = predictor.predict(texts)
+    for sentence, tags, entities in zip(
+        result.validation, result.predicted_tags, predicted, strict=True
+    ):
+        expected = sorted(
+            (sentence.tokens[first][0], sentence.tokens[stop - 1][1], label)
+            for first, stop, label in bio_entities(tags)
+        )
+        assert [(e.start, e.end, e.label) for e in entities] == expected
+        for entity in entities:
+            assert entity.text == sentence.text[entity.start : entity.end]
+            assert 0.0 <= entity.confidence <= 1.0
+
+
+def test_light_pipeline_and_dataframe_agree_and_offsets_index_the_original_text(
+    spark: SparkSession, trained: tuple[NerResult, list[tuple[int, int]]]
+) -> None:
+    result, _ = trained
+    predictor = NerPredictor(spark, result.model_dir)
+    texts = [
+        "😀😀 Mary Jones lives in Paris.\nBob met friends in \uf051 London.",
+        "",
+        "   ",
+        *[s.text for s in corpus(LIGHT_PIPELINE_LIMIT, seed=11)],
+    ]
+    by_dataframe = predictor.predict(texts)
+    by_light_pipeline = [predictor.predict([text])[0] for text in texts[:5]]
+    assert by_dataframe[:5] == by_light_pipeline
+    assert by_dataframe[1] == [] and by_dataframe[2] == []
+    for text, entities in zip(texts, by_dataframe, strict=True):
+        for entity in entities:
+            assert entity.text == text[entity.start : entity.end]
+            assert entity.text.strip() == entity.text and entity.text
+
+
+def test_tag_sets_beyond_every_graph_fail_before_spark_trains(
+    spark: SparkSession, word2vec: Embeddings, tmp_path: Path
+) -> None:
+    labels = [f"L{i}" for i in range(40)]
+    sentences = [tagged(f"alpha {label} omega", {label: label}) for label in labels]
+    with pytest.raises(EngineError, match="41 distinct tags"):
+        train_ner(
+            spark,
+            sentences=sentences,
+            embeddings=word2vec,
+            params=NerParams(epochs=1, validation_split=0.0),
+            model_dir=tmp_path / "model",
+            log_dir=tmp_path / "logs",
+        )
+    assert not (tmp_path / "model").exists()

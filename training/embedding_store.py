@@ -1,0 +1,49 @@
+"""The embeddings a run trains on: Word2Vec on the project's texts (cached), a file, or a name.
+
+Word2Vec is trained on every task text of the project, labelled or not, and cached per project
+under MODELS_DIR/embeddings/ keyed by a hash of the texts, so runs reuse it until texts change.
+Files are read from EMBEDDINGS_DIR only, so a request cannot name an arbitrary server path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from training import datasets
+from training.engine import embeddings as engine
+from training.engine.errors import EngineError
+
+if TYPE_CHECKING:
+    from training.runner import RunContext
+
+
+def embeddings_file(path: str) -> str:
+    """The file under EMBEDDINGS_DIR that ``path`` names, or EngineError."""
+    root = settings.EMBEDDINGS_DIR.resolve()
+    candidate = (root / path).resolve()
+    if not candidate.is_relative_to(root) or not candidate.is_file():
+        raise EngineError(f"No embeddings file {path!r} in the server's embeddings directory.")
+    return str(candidate)
+
+
+def project_embeddings(context: RunContext) -> engine.Embeddings:
+    choice = context.params.embeddings
+    source = choice.get("source", "word2vec")
+    if source == "file":
+        from pathlib import Path
+
+        return engine.embeddings_from_file(
+            context.spark, Path(embeddings_file(choice["path"])), work_dir=context.run_dir
+        )
+    if source == "pretrained":
+        return engine.pretrained_embeddings(choice["name"])
+    texts = datasets.project_texts(context.project)
+    digest = hashlib.sha256("\x00".join(texts).encode("utf-8")).hexdigest()[:16]
+    cached = settings.MODELS_DIR / "embeddings" / f"project-{context.project.pk}-{digest}"
+    if cached.exists():
+        return engine.load_word2vec(cached)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    return engine.train_word2vec(context.spark, texts, save_to=cached)

@@ -1,0 +1,1 @@
+"""One module per model type, each with ``train(context) -> list[TrainedModel]``."""
