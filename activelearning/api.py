@@ -7,6 +7,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,9 +21,12 @@ from projects.permissions import Action
 from projects.serializers import TaskSerializer
 
 _SETTINGS_FIELDS = ("enabled", "frequency", "deploy", "strategy", "params")
+_READ_ONLY_FIELDS = ("completions_since_last_training", "pending", "effective_params")
 
 
 class ActiveLearningView(APIView):
+    parser_classes = [JSONParser]
+
     @extend_schema(responses=s.ActiveLearningSerializer)
     def get(self, request: Request, name: str) -> Response:
         project = project_for(request, name, Action.MANAGE)
@@ -38,8 +42,15 @@ class ActiveLearningView(APIView):
                 "Send a JSON object of active-learning settings.",
                 [{"message": "Send a JSON object of active-learning settings."}],
             )
-        # Read-only fields of a GET sent back unchanged are ignored, as are unknown ones.
         data = request.data
+        # The read-only fields of a GET's answer may come back unchanged; a misspelt field must
+        # not be ignored silently.
+        unknown = sorted(set(data) - set(_SETTINGS_FIELDS) - set(_READ_ONLY_FIELDS))
+        if unknown:
+            raise ValidationFailed(
+                f"{unknown[0]}: Unknown field.",
+                [{"field": name, "message": "Unknown field."} for name in unknown],
+            )
         changes: dict[str, Any] = {k: data[k] for k in _SETTINGS_FIELDS if k in data}
         services.active_learning_update(project=project, actor=request.user, **changes)
         return Response(asdict(selectors.settings_view(project)))

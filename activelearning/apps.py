@@ -11,12 +11,13 @@ class ActiveLearningConfig(AppConfig):
         from projects.signals import completion_submitted
         from training.signals import project_freed, training_run_finished
 
+        # Release first: the count locks the settings row until commit, so it comes last.
+        completion_submitted.connect(
+            receivers.release_submitted_task, dispatch_uid="activelearning.release_submitted_task"
+        )
         completion_submitted.connect(
             receivers.count_submitted_completion,
             dispatch_uid="activelearning.count_submitted_completion",
-        )
-        completion_submitted.connect(
-            receivers.release_submitted_task, dispatch_uid="activelearning.release_submitted_task"
         )
         project_freed.connect(
             receivers.start_pending_trigger, dispatch_uid="activelearning.start_pending_trigger"

@@ -1,6 +1,6 @@
-"""Shapes of the active-learning endpoints, for the OpenAPI document and the responses.
+"""Shapes of the active-learning endpoints, for the OpenAPI document.
 
-Input is validated by ``services.active_learning_update`` (so pages and the API share one set of
+Input is validated by ``services.active_learning_update`` (pages and the API share one set of
 rules and field names); these serializers describe it.
 """
 
@@ -10,24 +10,33 @@ from rest_framework import serializers
 
 from activelearning.models import DEFAULT_FREQUENCY, Strategy
 
+_PARAMS_HELP = "Params of its training runs (see Training); null = those of the last manual run."
+
 
 class ActiveLearningUpdateSerializer(serializers.Serializer):
+    """PUT body: every field is optional; a field left out keeps its value."""
+
     enabled = serializers.BooleanField(required=False)
     frequency = serializers.IntegerField(
         min_value=1, required=False, help_text=f"Default {DEFAULT_FREQUENCY}."
     )
     deploy = serializers.BooleanField(required=False)
     strategy = serializers.ChoiceField(choices=Strategy.choices, required=False)
-    params = serializers.JSONField(
-        required=False,
-        allow_null=True,
-        help_text="Params of its training runs; null = those of the last manual run.",
+    params = serializers.JSONField(required=False, allow_null=True, help_text=_PARAMS_HELP)
+
+
+class ActiveLearningSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    frequency = serializers.IntegerField(min_value=1)
+    deploy = serializers.BooleanField()
+    strategy = serializers.ChoiceField(choices=Strategy.choices)
+    params = serializers.JSONField(allow_null=True, help_text=_PARAMS_HELP)
+    completions_since_last_training = serializers.IntegerField(
+        help_text="Completions submitted since the project's last training run started."
     )
-
-
-class ActiveLearningSerializer(ActiveLearningUpdateSerializer):
-    completions_since_last_training = serializers.IntegerField(read_only=True)
-    pending = serializers.BooleanField(read_only=True)
+    pending = serializers.BooleanField(
+        help_text="A threshold was reached; its run starts when the project is free."
+    )
     effective_params = serializers.JSONField(
-        read_only=True, help_text="The params the next active-learning run will use."
+        help_text="The params the next active-learning run will use."
     )

@@ -149,7 +149,9 @@ def active_learning_update(
 # --- counting and triggering -------------------------------------------------------------------
 
 
-@transaction.atomic
+# No savepoint: this runs inside the submitting transaction (and fails with it), and every round
+# trip made while holding the settings row lock lengthens the queue of concurrent submitters.
+@transaction.atomic(savepoint=False)
 def completion_counted(*, completion: Completion) -> None:
     """Count a newly submitted completion; runs inside the submitting transaction."""
     project_id = completion.task.project_id
@@ -174,7 +176,8 @@ def pending_trigger_start(*, project_id: int) -> TrainingRun | None:
     if project is None or training_selectors.project_is_busy(project):
         return None
     with transaction.atomic():
-        # Project row first, then settings: the order training_run_start and deployment use.
+        # Project row first, then settings, never the reverse: counting takes only the settings
+        # row and training_run_start the project row, so waits can never form a cycle.
         Project.objects.select_for_update().filter(pk=project_id).first()
         row = (
             ActiveLearningSettings.objects.select_for_update().filter(project_id=project_id).first()

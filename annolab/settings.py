@@ -190,6 +190,9 @@ SPARK_DRIVER_MEMORY = env_str("SPARK_DRIVER_MEMORY", "6g")
 SPARK_JARS_DIR = Path(env_str("SPARK_JARS_DIR", str(VAR_DIR / "jars")))
 MODELS_DIR = Path(env_str("MODELS_DIR", str(VAR_DIR / "models")))
 EMBEDDINGS_DIR = Path(env_str("EMBEDDINGS_DIR", str(VAR_DIR / "embeddings")))
+# A command prefix for the child processes of jobs, e.g. "nice -n 10" or scripts/no_network.sh
+# (a network namespace of its own: proves training needs no download).
+TRAINING_CHILD_WRAPPER = env_str("TRAINING_CHILD_WRAPPER", "")
 TRAINING_HEARTBEAT_SECONDS = env_int("TRAINING_HEARTBEAT_SECONDS", 5)
 TRAINING_LEASE_SECONDS = env_int("TRAINING_LEASE_SECONDS", 60)
 

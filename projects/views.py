@@ -183,7 +183,8 @@ def task_list(request: HttpRequest, name: str) -> HttpResponse:
     tag = request.GET.get("tag", "").strip()
     status = request.GET.get("status", "")
     status = status if status in TaskStatus.values else ""
-    min_score, max_score = _score(request.GET.get("min_score")), _score(request.GET.get("max_score"))
+    min_score = _score(request.GET.get("min_score"))
+    max_score = _score(request.GET.get("max_score"))
     tasks = selectors.task_filter(
         selectors.tasks_visible_to(project=project, user=request.user),
         tags=[tag] if tag else None,
@@ -231,11 +232,13 @@ def latest_predictions(task: Task) -> list[Prediction]:
 @login_required
 def annotate(request: HttpRequest, name: str, task_id: int) -> HttpResponse:
     project = project_page(request, name, Action.ANNOTATE)
-    task = get_object_or_404(selectors.tasks_visible_to(project=project, user=request.user), pk=task_id)
+    visible = selectors.tasks_visible_to(project=project, user=request.user)
+    task = get_object_or_404(visible, pk=task_id)
     mine = Completion.objects.filter(task=task, created_by=request.user)
     draft = mine.filter(status=CompletionStatus.DRAFT).order_by("-updated_at", "-id").first()
     submitted = mine.filter(status=CompletionStatus.SUBMITTED).order_by("-submitted_at").first()
     user = request.user
+    config = parsed_config(project)
     options = {
         "config": project.labeling_config,
         "task": {
@@ -267,7 +270,7 @@ def annotate(request: HttpRequest, name: str, task_id: int) -> HttpResponse:
         "task": task,
         "options": options,
         "submitted": submitted,
-        "config_valid": bool(project.labeling_config.strip()) and parsed_config(project) is not None,
+        "config_valid": config is not None and not config.is_empty,
     }
     return render(request, "projects/annotate.html", context)
 
@@ -280,9 +283,8 @@ def annotate_next(request: HttpRequest, name: str) -> HttpResponse:
     ``projects`` does not import it; the API is the one place that answers.
     """
     project = project_page(request, name, Action.ANNOTATE)
-    return render(
-        request, "projects/annotate_next.html", {**project_nav(request, project), "active": "annotate"}
-    )
+    context = {**project_nav(request, project), "active": "annotate"}
+    return render(request, "projects/annotate_next.html", context)
 
 
 @require_GET

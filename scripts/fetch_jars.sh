@@ -19,7 +19,7 @@ want=$(sha256sum "$pom" | cut -d' ' -f1)
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
   && compgen -G "$jars_dir/spark-nlp_*.jar" >/dev/null \
-  && compgen -G "$jars_dir/tensorflow-cpu_*.jar" >/dev/null; then
+  && compgen -G "$jars_dir/tensorflow-core-api-*-linux-x86_64.jar" >/dev/null; then
   echo "Spark NLP jars already in $jars_dir"
   exit 0
 fi

@@ -71,4 +71,6 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres annolab
 
 export DATABASE_URL="postgres://postgres@127.0.0.1:$port/annolab"
+# The same server through its unix socket, for processes in a network namespace of their own.
+export ANNOLAB_TEST_PG_SOCKET_URL="postgres://postgres@$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$cluster"):$port/annolab"
 "$@"

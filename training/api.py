@@ -15,13 +15,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annolab.api import Pagination
-from projects.api import project_for
+from projects.api import project_for, task_for
 from projects.permissions import Action, can
 from projects.selectors import projects_visible_to
 from projects.serializers import ProjectSerializer
 from training import selectors, services
 from training import serializers as s
-from training.models import NlpModel, TrainingRun
+from training.models import NlpModel, PreannotationJob, TrainingRun
 from training.supervisor import job_dir
 
 
@@ -164,3 +164,34 @@ class DeployView(APIView):
             project=project, names=body.validated_data["models"], actor=request.user
         )
         return Response(ProjectSerializer(project).data)
+
+
+class PreannotationListView(APIView):
+    @extend_schema(
+        request=s.PreannotationCreateSerializer, responses={202: s.PreannotationJobSerializer}
+    )
+    def post(self, request: Request, name: str) -> Response:
+        project = project_for(request, name, Action.MANAGE)
+        body = s.PreannotationCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        job = services.preannotation_start(
+            project=project, actor=request.user, task_ids=body.validated_data["task_ids"]
+        )
+        return Response(s.PreannotationJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PreannotationDetailView(APIView):
+    @extend_schema(responses=s.PreannotationJobSerializer)
+    def get(self, request: Request, name: str, job_id: int) -> Response:
+        project = project_for(request, name, Action.MANAGE)
+        job = get_object_or_404(PreannotationJob, project=project, pk=job_id)
+        return Response(s.PreannotationJobSerializer(job).data)
+
+
+class TaskPredictionListView(APIView):
+    @extend_schema(responses=s.PredictionSerializer(many=True))
+    def get(self, request: Request, name: str, task_id: int) -> Response:
+        # Whoever may read the task may read what the models proposed for it.
+        task = task_for(request, project_for(request, name), task_id)
+        predictions = task.predictions.order_by("-created_at", "-id")
+        return Response(s.PredictionSerializer(predictions, many=True).data)

@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from projects.models import Prediction
 from training.models import NlpModel, PreannotationJob, TrainingRun
 from training.selectors import models_deployed_in
 
@@ -102,3 +103,19 @@ class DeploySerializer(serializers.Serializer):
 
 def run_data(run: TrainingRun | None) -> dict[str, Any] | None:
     return RunSerializer(run).data if run is not None else None
+
+
+class PreannotationCreateSerializer(serializers.Serializer):
+    task_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, allow_null=True, default=None
+    )
+
+
+class PredictionSerializer(serializers.ModelSerializer):
+    task = serializers.IntegerField(source="task_id", read_only=True)
+    model = serializers.CharField(source="model_name", read_only=True)
+    result = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = Prediction
+        fields = ["id", "task", "model", "created_at", "score", "result"]

@@ -323,3 +323,79 @@ def model_register(
         choices_group=choices_group,
         multi_label=multi_label,
     )
+
+
+# --- pre-annotation --------------------------------------------------------------------------
+
+
+def preannotation_start(
+    *, project: Project, actor: AbstractBaseUser | None, task_ids: list[int] | None = None
+) -> PreannotationJob:
+    """Queue a pre-annotation of ``task_ids`` (default: the tasks without a submitted
+    completion) by every deployed model; enqueue it once the row is committed."""
+    from training.predictors import deployed_models
+
+    if actor is not None:
+        require(project=project, user=actor, action=Action.MANAGE)
+    deployed = deployed_models(parse_labeling_config(project.labeling_config))
+    if deployed.is_empty:
+        message = (
+            f"No model is deployed in project '{project.name}': deploy a NER or classification "
+            "model first."
+        )
+        raise ValidationFailed(message, [{"field": "labeling_config", "message": message}])
+    with transaction.atomic():
+        # The project row lock serialises pre-annotations with "Train Now" (training_run_start).
+        Project.objects.select_for_update().get(pk=project.pk)
+        ensure_project_free(project)
+        ids = _preannotation_task_ids(project, task_ids)
+        try:
+            with transaction.atomic():
+                job = PreannotationJob.objects.create(
+                    project=project,
+                    created_by=actor,
+                    task_ids=ids,
+                    models_used=deployed.names,
+                    total=len(ids),
+                )
+        except IntegrityError:
+            raise ConflictError(
+                f"A pre-annotation of project '{project.name}' is queued or running."
+            ) from None
+        transaction.on_commit(lambda: _enqueue("training.tasks.execute_preannotation", job.pk))
+    return job
+
+
+def _preannotation_task_ids(project: Project, task_ids: list[int] | None) -> list[int]:
+    from django.db.models import Exists, OuterRef
+
+    from projects.models import Completion, CompletionStatus, Task
+
+    tasks = Task.objects.filter(project=project)
+    if task_ids is None:
+        submitted = Completion.objects.filter(
+            task_id=OuterRef("pk"), status=CompletionStatus.SUBMITTED
+        )
+        ids = list(tasks.filter(~Exists(submitted)).order_by("id").values_list("id", flat=True))
+        if not ids:
+            message = "Every task has a submitted completion: there is nothing to pre-annotate."
+            raise ValidationFailed(message, [{"field": "task_ids", "message": message}])
+        return ids
+    ids = list(dict.fromkeys(task_ids))
+    if not ids:
+        message = "Name at least one task to pre-annotate."
+        raise ValidationFailed(message, [{"field": "task_ids", "message": message}])
+    known = set(tasks.filter(pk__in=ids).values_list("id", flat=True))
+    unknown = [task_id for task_id in ids if task_id not in known]
+    if unknown:
+        shown = ", ".join(str(task_id) for task_id in unknown[:5])
+        message = f"Project '{project.name}' has no task {shown}."
+        raise ValidationFailed(
+            message,
+            [
+                {"field": f"task_ids.{position}", "message": f"No task {task_id} in the project."}
+                for position, task_id in enumerate(task_ids)
+                if task_id not in known
+            ],
+        )
+    return ids

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -93,7 +94,13 @@ def supervise(job: Job, command: str) -> None:
     env = child_environment()
     with log_path.open("ab") as log:
         child = subprocess.Popen(
-            [sys.executable, str(settings.BASE_DIR / "manage.py"), command, str(job.pk)],
+            [
+                *shlex.split(settings.TRAINING_CHILD_WRAPPER),
+                sys.executable,
+                str(settings.BASE_DIR / "manage.py"),
+                command,
+                str(job.pk),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

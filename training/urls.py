@@ -18,6 +18,19 @@ urlpatterns = [
     ),
     route("projects/<str:name>/status", api.ProjectStatusView.as_view(), "project-status"),
     route("projects/<str:name>/deploy", api.DeployView.as_view(), "deploy"),
+    route(
+        "projects/<str:name>/preannotations", api.PreannotationListView.as_view(), "preannotations"
+    ),
+    route(
+        "projects/<str:name>/preannotations/<int:job_id>",
+        api.PreannotationDetailView.as_view(),
+        "preannotation",
+    ),
+    route(
+        "projects/<str:name>/tasks/<int:task_id>/predictions",
+        api.TaskPredictionListView.as_view(),
+        "task-predictions",
+    ),
     route("models", api.ModelListView.as_view(), "models"),
     route("models/<str:model_name>", api.ModelDetailView.as_view(), "model"),
     route("models/<str:model_name>/logs", api.ModelLogsView.as_view(), "model-logs"),

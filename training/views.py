@@ -47,10 +47,10 @@ def dashboard(request: HttpRequest, name: str) -> HttpResponse:
     config = parsed_config(project)
     deployed: list[dict[str, Any]] = []
     if config is not None:
+        bound = {**config.label_models, **config.choices_models}
         for model_name in config.model_names:
-            labels = [label for label, bound in config.label_models.items() if bound == model_name]
-            groups = [group for group, bound in config.choices_models.items() if bound == model_name]
-            deployed.append({"name": model_name, "predicts": labels + groups})
+            predicts = [target for target, model in bound.items() if model == model_name]
+            deployed.append({"name": model_name, "predicts": predicts})
     last_run = selectors.last_finished_training(project)
     last_models = (
         [(model, micro_f1(model)) for model in NlpModel.objects.filter(training_run=last_run)]
@@ -82,8 +82,10 @@ def model_list(request: HttpRequest) -> HttpResponse:
     ]
     wanted = request.GET.get("project", "")
     context = {
+        "section": "models",
         "project_names": [p.name for p in projects],
         "deployable": deployable,
         "selected_project": wanted if wanted in {p.name for p in projects} else "",
+        "page_data": {"deployable": deployable},
     }
     return render(request, "training/model_list.html", context)

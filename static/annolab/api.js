@@ -79,6 +79,25 @@ const annolab = (() => {
     return element;
   }
 
+  /** A small download icon (inline SVG: no icon font or image to fetch). */
+  function downloadIcon() {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 16 16");
+    svg.setAttribute("width", "16");
+    svg.setAttribute("height", "16");
+    svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("d", "M8 1.5v8.5M4.5 6.5 8 10l3.5-3.5M2.5 12.5v2h11v-2");
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", "currentColor");
+    path.setAttribute("stroke-width", "1.6");
+    path.setAttribute("stroke-linecap", "round");
+    path.setAttribute("stroke-linejoin", "round");
+    svg.append(path);
+    return svg;
+  }
+
   function formatDate(iso) {
     if (!iso) return "";
     const date = new Date(iso);
@@ -95,6 +114,7 @@ const annolab = (() => {
     all,
     describe,
     h,
+    downloadIcon,
     formatDate,
     projectUrl,
     get: (url) => request("GET", url),

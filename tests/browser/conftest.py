@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -47,8 +48,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    # A new context per test: no cookie or session leaks from one test into the next.
-    context = browser.new_context()
+    # A new context per test: no cookie or session leaks from one test into the next. The
+    # viewport is the laptop screen the pages are laid out for.
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
     yield context.new_page()
     context.close()
 
@@ -83,3 +85,18 @@ def save_screenshot(page: Page, name: str) -> Path:
 @pytest.fixture(name="save_screenshot")
 def save_screenshot_fixture() -> Callable[[Page, str], Path]:
     return save_screenshot
+
+
+SignIn = Callable[[Page, Any], None]
+
+
+@pytest.fixture
+def sign_in(live_server) -> SignIn:
+    """Log a persona in through annolab's own login page (their password is <name>-password)."""
+
+    def sign_in_as(page: Page, user: Any) -> None:
+        page.set_default_timeout(15_000)
+        password = f"{user.username}-password"
+        login(page, live_server, user.username, password, path="/accounts/login/")
+
+    return sign_in_as

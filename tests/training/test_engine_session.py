@@ -14,7 +14,9 @@ def test_jars_present_needs_spark_nlp_and_tensorflow(tmp_path: Path) -> None:
     assert not jars_present(tmp_path / "missing")
     (tmp_path / "spark-nlp_2.12-5.5.3.jar").write_bytes(b"")
     assert not jars_present(tmp_path)
-    (tmp_path / "tensorflow-cpu_2.12-0.3.3.jar").write_bytes(b"")
+    (tmp_path / "tensorflow-core-api-0.4.2.jar").write_bytes(b"")
+    assert not jars_present(tmp_path)  # the Java API without its native library
+    (tmp_path / "tensorflow-core-api-0.4.2-linux-x86_64.jar").write_bytes(b"")
     assert jars_present(tmp_path)
 
 

@@ -8,8 +8,6 @@ worker would, so the test can watch the run move from queued to running to succe
 from __future__ import annotations
 
 import io
-import threading
-import time
 import zipfile
 from typing import Any
 
@@ -20,7 +18,7 @@ from projects import services as project_services
 from projects.imports import tasks_import
 from projects.models import Project, Role
 from tests.training.synthetic import labelled_tasks
-from training import tasks as worker_tasks
+from tests.training.worker import start_worker, wait_for, workdirs  # noqa: F401 - fixture
 from training.models import JobStatus, ModelSource, NlpModel, TrainingRun
 
 pytestmark = [pytest.mark.spark, pytest.mark.django_db(transaction=True)]
@@ -34,38 +32,6 @@ NER_CONFIG = """<View>
   </Labels>
 </View>
 """
-
-
-@pytest.fixture
-def workdirs(settings: Any, tmp_path: Any) -> Any:
-    settings.VAR_DIR = tmp_path / "var"
-    settings.MODELS_DIR = tmp_path / "models"
-    settings.SPARK_DRIVER_MEMORY = "2g"
-    settings.SPARK_MASTER = "local[2]"
-    return tmp_path
-
-
-def start_worker(run_id: int) -> threading.Thread:
-    from django.db import connection
-
-    def work() -> None:
-        try:
-            worker_tasks.execute_training_run(run_id)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    return thread
-
-
-def wait_for(predicate: Any, seconds: float = 600) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError("timed out")
 
 
 def test_train_now_end_to_end(

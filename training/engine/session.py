@@ -12,9 +12,14 @@ from training.engine.errors import EngineError
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-#: The two jars without which Spark NLP cannot load or train; the rest of the folder is their
-#: dependencies, fetched together by scripts/fetch_jars.sh.
-REQUIRED_JAR_GLOBS = ("spark-nlp_*.jar", "tensorflow-cpu_*.jar")
+#: The jars without which Spark NLP cannot load or train (itself, TensorFlow's Java API and its
+#: Linux natives); the rest of the folder is their dependencies, fetched together by
+#: scripts/fetch_jars.sh.
+REQUIRED_JAR_GLOBS = (
+    "spark-nlp_*.jar",
+    "tensorflow-core-api-*[0-9].jar",
+    "tensorflow-core-api-*-linux-x86_64.jar",
+)
 
 
 def jars_present(jars_dir: Path) -> bool:

@@ -1,0 +1,100 @@
+"use strict";
+/*
+ * Tasks page actions for owners and managers: pre-annotate the selected tasks
+ * (POST .../preannotations/, then poll the job for its progress) and import a file
+ * (POST .../import). Both reload the list when done, so new predictions and tasks show.
+ */
+(() => {
+  const { h } = annolab;
+  const project = JSON.parse(document.getElementById("tasks-project").textContent);
+  const POLL_MS = 1000;
+  const boxes = () => Array.from(document.querySelectorAll(".task-select"));
+  const selectAll = document.getElementById("select-all");
+  const button = document.getElementById("preannotate");
+  const count = document.getElementById("preannotate-count");
+  const bar = document.getElementById("preannotate-bar");
+  const fill = bar.querySelector(".bar-fill");
+  const message = document.getElementById("preannotate-message");
+
+  function selectedIds() {
+    return boxes().filter((box) => box.checked).map((box) => Number(box.value));
+  }
+
+  function updateSelection() {
+    const ids = selectedIds();
+    button.disabled = !ids.length;
+    count.textContent = ids.length ? `${ids.length} selected` : "select tasks";
+    if (selectAll) selectAll.checked = ids.length > 0 && ids.length === boxes().length;
+  }
+
+  function say(text, kind) {
+    message.textContent = text;
+    message.className = `message ${kind || ""}`;
+  }
+
+  async function follow(job) {
+    bar.hidden = false;
+    for (;;) {
+      const progress = job.progress || { done: 0, total: 0 };
+      fill.style.width = progress.total ? `${Math.round((100 * progress.done) / progress.total)}%` : "5%";
+      if (job.status === "queued") say("Queued: waiting for a worker…");
+      else if (job.status === "running") say(`Pre-annotating: ${progress.done}/${progress.total} tasks`);
+      else break;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      job = await annolab.get(annolab.projectUrl(project, `preannotations/${job.id}/`));
+    }
+    if (job.status === "succeeded") {
+      say(`Pre-annotation finished: ${job.progress.done} tasks.`, "ok");
+      window.location.reload();
+    } else {
+      say(`Pre-annotation ${job.status}: ${job.error || "no reason given"}`, "error");
+      button.disabled = false;
+    }
+  }
+
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    say("Starting…");
+    try {
+      const job = await annolab.post(annolab.projectUrl(project, "preannotations/"), { task_ids: selectedIds() });
+      await follow(job);
+    } catch (failure) {
+      say(annolab.describe(failure), "error");
+      bar.hidden = true;
+      updateSelection();
+    }
+  });
+
+  boxes().forEach((box) => box.addEventListener("change", updateSelection));
+  if (selectAll) {
+    selectAll.addEventListener("change", () => {
+      boxes().forEach((box) => { box.checked = selectAll.checked; });
+      updateSelection();
+    });
+  }
+
+  const importForm = document.getElementById("import-form");
+  const importMessage = document.getElementById("import-message");
+  const importErrors = document.getElementById("import-errors");
+  importForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    importMessage.textContent = "Uploading…";
+    importMessage.className = "message";
+    importErrors.replaceChildren();
+    try {
+      const result = await annolab.post(annolab.projectUrl(project, "import"), new FormData(importForm));
+      importMessage.textContent =
+        `Imported ${result.task_count} tasks, ${result.completion_count} completions, ` +
+        `${result.prediction_count} predictions.`;
+      importMessage.className = "message ok";
+      setTimeout(() => window.location.reload(), 800);
+    } catch (failure) {
+      importMessage.textContent = annolab.describe(failure);
+      importMessage.className = "message error";
+      importErrors.replaceChildren(...(failure.errors || []).map((error) =>
+        h("li", { class: "error" }, error.index !== undefined ? `Task ${error.index}: ` : "", error.message)));
+    }
+  });
+
+  updateSelection();
+})();

@@ -1,0 +1,364 @@
+"""Pre-annotation: requests and busy rules (no Spark), then deployed models on real Spark NLP.
+
+The Spark test trains a NER model through Train Now (deploy on), then pre-annotates through the
+API with the supervisor in a thread, as the django-q2 worker runs it, so the predictions checked
+here come from the child process that production runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from projects import services as project_services
+from projects.imports import tasks_import
+from projects.labeling_config import parse_labeling_config
+from projects.models import Prediction, Project, Role, Task
+from tests.personas import span
+from tests.training.synthetic import labelled_tasks
+from tests.training.worker import start_worker, wait_for, workdirs  # noqa: F401 - fixture
+from training import services
+from training import tasks as worker_tasks
+from training.models import JobStatus, ModelSource, NlpModel, PreannotationJob, TrainingRun
+from training.predictors import Target, deployed_models
+
+TEXT = "Patient denies chest pain but has pneumonia."
+
+
+def preannotations(project: Project) -> str:
+    return f"/api/projects/{project.name}/preannotations/"
+
+
+def model_row(project: Project, name: str, model_type: str, labels: list[str], **extra: Any) -> Any:
+    return NlpModel.objects.create(
+        name=name,
+        type=model_type,
+        project=project,
+        labels=labels,
+        path=f"/models/{name}",
+        source=extra.pop("source", ModelSource.TRAINED),
+        **extra,
+    )
+
+
+@pytest.fixture
+def deployed(project: Project, alice: Any) -> Project:
+    """The clinic project with a NER model bound to both entity labels."""
+    ner = model_row(project, "ner_clinic_annotation_manual_v1", "ner", ["Symptom", "Disease"])
+    services.deploy_models(project=project, models=[ner], actor=alice)
+    project.refresh_from_db()
+    return project
+
+
+# --- requests, without Spark --------------------------------------------------------------------
+
+
+def test_nothing_deployed_is_400(api: Any, mike: Any, project: Project, make_task: Any) -> None:
+    make_task(TEXT)
+    response = api(mike).post(preannotations(project), {}, format="json")
+    assert response.status_code == 400
+    assert "No model is deployed" in response.json()["detail"]
+    assert not PreannotationJob.objects.exists()
+
+
+def test_an_assertion_model_alone_is_not_a_deployment(
+    api: Any, mike: Any, alice: Any, project: Project, make_task: Any
+) -> None:
+    make_task(TEXT)
+    assertion = model_row(
+        project, "assertion_clinic_annotation_manual_v1", "assertion", ["Absent", "Present"]
+    )
+    services.deploy_models(project=project, models=[assertion], actor=alice)
+    response = api(mike).post(preannotations(project), {}, format="json")
+    assert response.status_code == 400  # statuses need the spans a NER model finds
+
+
+def test_start_queues_the_open_tasks_and_enqueues_on_commit(
+    api: Any,
+    mike: Any,
+    anna: Any,
+    deployed: Project,
+    make_task: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    submitted, drafted, untouched = make_task(TEXT), make_task(TEXT), make_task(TEXT)
+    result = [span(TEXT, "chest pain", "Symptom")]
+    project_services.completion_create(task=submitted, actor=anna, result=result, submit=True)
+    project_services.completion_create(task=drafted, actor=anna, result=result)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = api(mike).post(preannotations(deployed), {}, format="json")
+    assert response.status_code == 202, response.json()
+    job = response.json()
+    assert job["status"] == "queued" and job["error"] == ""
+    assert job["progress"] == {"done": 0, "total": 2}
+    assert job["task_ids"] == [drafted.pk, untouched.pk]  # a draft does not close a task
+    assert job["models_used"] == ["ner_clinic_annotation_manual_v1"]
+    assert len(callbacks) == 1  # enqueued only once the row is committed
+
+    polled = api(mike).get(f"{preannotations(deployed)}{job['id']}").json()
+    assert polled["id"] == job["id"] and polled["progress"] == {"done": 0, "total": 2}
+    status = api(mike).get(f"/api/projects/{deployed.name}/status").json()
+    assert status["busy"] is True and status["preannotation"]["id"] == job["id"]
+
+
+def test_explicit_task_ids(api: Any, mike: Any, deployed: Project, make_task: Any) -> None:
+    first, second = make_task(TEXT), make_task(TEXT)
+    response = api(mike).post(
+        preannotations(deployed), {"task_ids": [second.pk, first.pk, second.pk]}, format="json"
+    )
+    assert response.status_code == 202
+    assert response.json()["task_ids"] == [second.pk, first.pk]
+    assert response.json()["progress"] == {"done": 0, "total": 2}
+
+
+def test_task_ids_outside_the_project_are_400(
+    api: Any, mike: Any, alice: Any, deployed: Project, make_task: Any
+) -> None:
+    mine = make_task(TEXT)
+    other = project_services.project_create(owner=alice, name="elsewhere")
+    foreign = Task.objects.create(project=other, data={"text": TEXT})
+    response = api(mike).post(
+        preannotations(deployed), {"task_ids": [mine.pk, foreign.pk]}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "task_ids.1"
+    empty = api(mike).post(preannotations(deployed), {"task_ids": []}, format="json")
+    assert empty.status_code == 400
+    assert not PreannotationJob.objects.exists()
+
+
+def test_nothing_open_is_400(
+    api: Any, mike: Any, anna: Any, deployed: Project, make_task: Any
+) -> None:
+    task = make_task(TEXT)
+    project_services.completion_create(task=task, actor=anna, result=[], submit=True)
+    response = api(mike).post(preannotations(deployed), {}, format="json")
+    assert response.status_code == 400 and "nothing to pre-annotate" in response.json()["detail"]
+
+
+def test_training_blocks_preannotation(
+    api: Any, mike: Any, deployed: Project, make_task: Any
+) -> None:
+    make_task(TEXT)
+    TrainingRun.objects.create(
+        project=deployed, status=JobStatus.RUNNING, heartbeat_at=timezone.now(), model_types=["ner"]
+    )
+    response = api(mike).post(preannotations(deployed), {}, format="json")
+    assert response.status_code == 409
+    assert not PreannotationJob.objects.exists()
+
+
+def test_preannotation_blocks_training_and_another_preannotation(
+    api: Any, mike: Any, anna: Any, deployed: Project, make_task: Any
+) -> None:
+    labelled = make_task(TEXT)
+    make_task(TEXT)
+    project_services.completion_create(
+        task=labelled, actor=anna, result=[span(TEXT, "chest pain", "Symptom")], submit=True
+    )
+    assert api(mike).post(preannotations(deployed), {}, format="json").status_code == 202
+    training = api(mike).post(f"/api/projects/{deployed.name}/trainings/", {}, format="json")
+    assert training.status_code == 409
+    assert api(mike).post(preannotations(deployed), {}, format="json").status_code == 409
+    assert not TrainingRun.objects.exists()
+
+
+def test_only_managers_preannotate(
+    api: Any, anna: Any, rita: Any, oscar: Any, deployed: Project, make_task: Any
+) -> None:
+    make_task(TEXT)
+    assert api(anna).post(preannotations(deployed), {}, format="json").status_code == 403
+    assert api(rita).post(preannotations(deployed), {}, format="json").status_code == 403
+    assert api(oscar).post(preannotations(deployed), {}, format="json").status_code == 404
+    job = PreannotationJob.objects.create(project=deployed)
+    assert api(anna).get(f"{preannotations(deployed)}{job.pk}").status_code == 403
+
+
+def test_predictions_of_a_task_newest_first_for_whoever_sees_the_task(
+    api: Any, alice: Any, anna: Any, rita: Any, oscar: Any, project: Project, make_task: Any
+) -> None:
+    task = make_task(TEXT)
+    older = Prediction.objects.create(task=task, model_name="ner_a", score=0.5, result=[])
+    newer = Prediction.objects.create(
+        task=task,
+        model_name="ner_b",
+        score=0.9,
+        result=[
+            {
+                **span(TEXT, "pneumonia", "Disease"),
+                "value": {**span(TEXT, "pneumonia", "Disease")["value"], "confidence": 0.9},
+            }
+        ],
+    )
+    url = f"/api/projects/{project.name}/tasks/{task.pk}/predictions/"
+    for user in (alice, anna, rita):
+        response = api(user).get(url)
+        assert response.status_code == 200
+        assert [p["id"] for p in response.json()] == [newer.pk, older.pk]
+    first = api(anna).get(url.rstrip("/")).json()[0]
+    assert set(first) >= {"id", "task", "model", "created_at", "score", "result"}
+    assert first["task"] == task.pk and first["model"] == "ner_b" and first["score"] == 0.9
+    assert api(oscar).get(url).status_code == 404
+
+    # an annotator does not see a task assigned to someone else, nor its predictions
+    project_services.task_update(task=task, actor=alice, annotators=["rita"])
+    assert api(anna).get(url).status_code == 404
+
+
+def test_each_ner_model_predicts_only_the_labels_bound_to_it(alice: Any, project: Project) -> None:
+    symptoms = model_row(project, "ner_symptoms", "ner", ["Symptom", "Disease"])
+    diseases = model_row(project, "ner_diseases", "ner", ["Disease"])
+    assertion = model_row(project, "assertion_x", "assertion", ["Absent", "Present"])
+    age = model_row(
+        project, "classification_age", "classification", ["Child", "Adult"], choices_group="age"
+    )
+    services.deploy_models(project=project, models=[symptoms], actor=alice)
+    services.deploy_models(project=project, models=[diseases, assertion, age], actor=alice)
+    project.refresh_from_db()
+    found = deployed_models(parse_labeling_config(project.labeling_config))
+    target = Target("label", "text")
+    assert [(m.name, t) for m, t in found.ner] == [
+        ("ner_symptoms", {"Symptom": target}),
+        ("ner_diseases", {"Disease": target}),
+    ]
+    assert found.assertion == (assertion, {"Absent": target, "Present": target})
+    assert [(m.name, g.name) for m, g in found.classification] == [("classification_age", "age")]
+    assert found.model_name == "ner_symptoms+ner_diseases+assertion_x+classification_age"
+
+
+# --- real Spark NLP -----------------------------------------------------------------------------
+
+NER_CONFIG = """<View>
+  <Text name="text" value="$text"/>
+  <Labels name="label" toName="text">
+    <Label value="Symptom"/>
+    <Label value="Disease"/>
+  </Labels>
+</View>
+"""
+
+
+def train_and_deploy(api: Any, user: Any, project: Project, params: dict[str, Any]) -> TrainingRun:
+    response = api(user).post(
+        f"/api/projects/{project.name}/trainings/",
+        {"deploy": True, "params": params},
+        format="json",
+    )
+    assert response.status_code == 202, response.json()
+    run_id = response.json()["id"]
+    worker = start_worker(run_id)
+    wait_for(lambda: TrainingRun.objects.get(pk=run_id).status not in ("queued", "running"))
+    worker.join(timeout=30)
+    run = TrainingRun.objects.get(pk=run_id)
+    assert run.status == JobStatus.SUCCEEDED, (run.error, run.results)
+    return run
+
+
+def run_preannotation(
+    api: Any, user: Any, project: Project, body: dict[str, Any]
+) -> dict[str, Any]:
+    """POST a pre-annotation, run it as the worker does, and return the finished job."""
+    response = api(user).post(preannotations(project), body, format="json")
+    assert response.status_code == 202, response.json()
+    job = response.json()
+    assert job["status"] == "queued" and job["progress"]["done"] == 0
+    # Busy the other way: Train Now waits for the pre-annotation.
+    training = api(user).post(f"/api/projects/{project.name}/trainings/", {}, format="json")
+    assert training.status_code == 409
+    worker = start_worker(job["id"], worker_tasks.execute_preannotation)
+    url = f"{preannotations(project)}{job['id']}/"
+    wait_for(lambda: api(user).get(url).json()["status"] not in ("queued", "running"))
+    worker.join(timeout=30)
+    return api(user).get(url).json()
+
+
+def check_regions(prediction: Prediction) -> None:
+    """What a reviewer relies on: spans that match the text, confidences, score = their mean."""
+    text = prediction.task.data["text"]
+    confidences = []
+    for region in prediction.result:
+        value = region["value"]
+        assert 0.0 <= value["confidence"] <= 1.0
+        confidences.append(value["confidence"])
+        if region["type"] == "labels":
+            assert value["text"] == text[value["start"] : value["end"]], region
+            assert len(value["labels"]) == 1
+    assert len({region["id"] for region in prediction.result}) == len(prediction.result)
+    if confidences:
+        assert prediction.score == pytest.approx(sum(confidences) / len(confidences), abs=1e-4)
+    else:
+        assert prediction.score is None
+
+
+@pytest.mark.spark
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("workdirs")
+def test_preannotate_with_a_deployed_ner_model(api: Any, alice: Any, mike: Any, anna: Any) -> None:
+    project = project_services.project_create(owner=alice, name="preannotate-ner")
+    project_services.member_add(project=project, actor=alice, username="mike", role=Role.MANAGER)
+    project_services.member_add(project=project, actor=alice, username="anna", role=Role.ANNOTATOR)
+    project_services.project_update(project=project, actor=alice, labeling_config=NER_CONFIG)
+    imported = tasks_import(
+        project=project, payload=labelled_tasks(30, ner_only=True, unlabelled=6)
+    )
+    task_ids = imported.task_ids
+    labelled, open_ids = task_ids[:30], task_ids[30:]
+    drafted = Task.objects.get(pk=open_ids[0])
+    project_services.completion_create(task=drafted, actor=anna, result=[])  # still open
+    earlier = Prediction.objects.create(task=drafted, model_name="imported", result=[])
+
+    run = train_and_deploy(
+        api,
+        mike,
+        project,
+        {"epochs": 3, "validation_split": 0, "batch_size": 2, "learning_rate": 0.01},
+    )
+    model_name = run.results[0]["model"]
+    assert f'model="{model_name}"' in Project.objects.get(pk=project.pk).labeling_config
+
+    job = run_preannotation(api, mike, project, {})
+    assert job["status"] == "succeeded", job["error"]
+    assert job["progress"] == {"done": 6, "total": 6} and job["error"] == ""
+    assert job["task_ids"] == open_ids and job["models_used"] == [model_name]
+
+    made = Prediction.objects.filter(model_name=model_name).select_related("task")
+    assert sorted(p.task_id for p in made) == sorted(open_ids)  # one per open task, none else
+    assert not Prediction.objects.filter(task_id__in=labelled).exists()
+    regions = [region for p in made for region in p.result]
+    assert regions, "the model found no entity in any open task"
+    for prediction in made:
+        check_regions(prediction)
+    for region in regions:
+        assert region["from_name"] == "label" and region["to_name"] == "text"
+        assert region["type"] == "labels"
+        assert region["value"]["labels"][0] in ("Symptom", "Disease")
+
+    # newest first, and the shape of api.md's prediction resource
+    listed = api(anna).get(f"/api/projects/{project.name}/tasks/{drafted.pk}/predictions/").json()
+    assert [p["model"] for p in listed] == [model_name, "imported"]
+    assert listed[1]["id"] == earlier.pk
+    ours = made.get(task=drafted)
+    assert listed[0] == {
+        "id": ours.pk,
+        "task": drafted.pk,
+        "model": model_name,
+        "created_at": listed[0]["created_at"],
+        "score": ours.score,
+        "result": ours.result,
+    }
+
+    # the JSON export carries them under "predictions"
+    exported = api(mike).get(f"/api/projects/{project.name}/export?format=json").json()
+    by_id = {entry["id"]: entry for entry in exported}
+    for prediction in made:
+        entry = by_id[prediction.task_id]
+        mine = [p for p in entry["predictions"] if p["model"] == model_name]
+        assert len(mine) == 1
+        assert mine[0]["result"] == prediction.result and mine[0]["score"] == prediction.score
+    assert all(not by_id[task_id]["predictions"] for task_id in labelled)
+
+    status = api(mike).get(f"/api/projects/{project.name}/status").json()
+    assert status["busy"] is False and status["preannotation"] is None

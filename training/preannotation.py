@@ -1,0 +1,113 @@
+"""The child process of a pre-annotation job: every deployed model over the job's tasks.
+
+Runs under ``manage.py run_preannotation <id>``, started by ``training.supervisor`` after it
+claimed the job. One Spark session loads each deployed model once (``training.predictors``);
+tasks then go through in batches, each batch stored with one ``bulk_create`` and the progress in
+the same transaction, so ``done`` never counts a task whose prediction is not stored. The child
+writes the final status itself; if it dies first, the supervisor (or the lease reaper) fails it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from annolab.errors import ValidationFailed
+from projects.labeling_config import parse_labeling_config
+from projects.models import Prediction, Task
+from training import services
+from training.heartbeat import Heartbeat
+from training.models import JobStatus, PreannotationJob
+from training.predictors import Preannotator, deployed_models, score_of
+from training.runner import one_line
+
+logger = logging.getLogger(__name__)
+
+#: Tasks per batch: large enough that Spark's per-job overhead is small next to the work (a
+#: DataFrame transform per model), small enough that progress moves and memory stays flat.
+BATCH_SIZE = 200
+
+
+class JobStopped(Exception):
+    """The job is no longer running (cancelled or failed by the supervisor): stop writing."""
+
+
+def run_preannotation(job_id: int) -> None:
+    job = PreannotationJob.objects.select_related("project").get(pk=job_id)
+    if job.status != JobStatus.RUNNING:
+        logger.info("%s is %s; nothing to pre-annotate", job, job.status)
+        return
+    with Heartbeat(job):
+        _preannotate(job)
+
+
+def _preannotate(job: PreannotationJob) -> None:
+    try:
+        config = parse_labeling_config(job.project.labeling_config)
+        deployed = deployed_models(config)
+        if deployed.is_empty:
+            # The config changed between the request and now (a model was undeployed).
+            raise ValidationFailed("No model is deployed in this project any more.")
+        from training.engine.session import start_spark
+
+        spark = start_spark(
+            master=settings.SPARK_MASTER,
+            driver_memory=settings.SPARK_DRIVER_MEMORY,
+            jars_dir=settings.SPARK_JARS_DIR,
+            app_name=f"annolab-{job.project.name}-preannotation-{job.pk}",
+            local_dir=settings.VAR_DIR / "spark-tmp",
+        )
+        preannotator = Preannotator(spark, deployed)
+        PreannotationJob.objects.filter(pk=job.pk).update(models_used=deployed.names)
+        done = 0
+        for first in range(0, len(job.task_ids), BATCH_SIZE):
+            batch = job.task_ids[first : first + BATCH_SIZE]
+            with transaction.atomic():
+                preannotate_batch(preannotator, project_id=job.project_id, task_ids=batch)
+                done += len(batch)
+                if not _progress(job, done):
+                    raise JobStopped
+    except JobStopped:
+        logger.info("pre-annotation job %s stopped by its supervisor", job.pk)
+        return
+    except Exception as exc:  # noqa: BLE001 - the job must end with a reason, whatever failed
+        logger.exception("pre-annotation job %s failed", job.pk)
+        services.job_finish(job=job, status=JobStatus.FAILED, error=one_line(exc))
+        return
+    services.job_finish(job=job, status=JobStatus.SUCCEEDED)
+
+
+def preannotate_batch(
+    preannotator: Preannotator, *, project_id: int, task_ids: Sequence[int]
+) -> list[Prediction]:
+    """Predict and store one prediction per task of ``task_ids`` (tasks deleted meanwhile are
+    skipped). The bench times this function: it is the whole per-task path of a job."""
+    rows = dict(
+        Task.objects.filter(project_id=project_id, pk__in=task_ids).values_list("id", "data")
+    )
+    ids = [task_id for task_id in dict.fromkeys(task_ids) if task_id in rows]
+    texts = [str((rows[task_id] or {}).get("text", "")) for task_id in ids]
+    results = preannotator.regions(texts)
+    return Prediction.objects.bulk_create(
+        [
+            Prediction(
+                task_id=task_id,
+                model_name=preannotator.model_name,
+                score=score_of(result),
+                result=result,
+            )
+            for task_id, result in zip(ids, results, strict=True)
+        ]
+    )
+
+
+def _progress(job: PreannotationJob, done: int) -> bool:
+    """Record progress (and the heartbeat); False when the job is not running any more."""
+    updated = PreannotationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        done=done, heartbeat_at=timezone.now()
+    )
+    return updated == 1
