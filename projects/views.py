@@ -271,6 +271,8 @@ def annotate(request: HttpRequest, name: str, task_id: int) -> HttpResponse:
         "options": options,
         "submitted": submitted,
         "config_valid": config is not None and not config.is_empty,
+        # Without `make frontend` there is no editor to load; say so instead of a blank page.
+        "editor_installed": (LABEL_STUDIO_BUILD / LABEL_STUDIO_FILES["main.js"][0]).is_file(),
     }
     return render(request, "projects/annotate.html", context)
 

@@ -83,9 +83,10 @@
     importErrors.replaceChildren();
     try {
       const result = await annolab.post(annolab.projectUrl(project, "import"), new FormData(importForm));
+      const count = (n, noun) => `${n} ${noun}${n === 1 ? "" : "s"}`;
       importMessage.textContent =
-        `Imported ${result.task_count} tasks, ${result.completion_count} completions, ` +
-        `${result.prediction_count} predictions.`;
+        `Imported ${count(result.task_count, "task")}, ${count(result.completion_count, "completion")}, ` +
+        `${count(result.prediction_count, "prediction")}.`;
       importMessage.className = "message ok";
       setTimeout(() => window.location.reload(), 800);
     } catch (failure) {

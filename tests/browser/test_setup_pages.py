@@ -99,6 +99,42 @@ def test_login_lists_projects_and_opens_the_dashboard(
     expect(page.locator("#work-counts")).to_contain_text("Submitted completions")
     expect(page.get_by_role("navigation", name="Project pages")).to_contain_text("Setup")
 
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(f"{live_server.url}/accounts/login/")
+    page.goto(f"{live_server.url}/projects/clinic/")
+    assert page.url == f"{live_server.url}/accounts/login/?next=/projects/clinic/"
+
+
+def test_team_tab_adds_and_removes_members_in_priority_order(
+    page: Page, live_server: Any, sign_in: Any, project: Project, mike: Any, oscar: Any
+) -> None:
+    sign_in(page, mike)
+    page.goto(f"{live_server.url}/projects/clinic/setup/#team")
+    rows = page.locator("#members tbody tr")
+    expect(rows).to_have_count(4)
+    expect(rows.first).to_contain_text("alice")
+    expect(rows.first).to_contain_text("owner")
+
+    form = page.locator("#member-add")
+    form.get_by_label("Username").fill("oscar")
+    form.get_by_label("Role").select_option("reviewer")
+    form.get_by_label("Priority").fill("2")
+    form.get_by_role("button", name="Add member").click()
+    oscar_row = page.locator("#members tr[data-username='oscar']")
+    expect(oscar_row).to_contain_text("reviewer")
+    # Priority order, ties by name: oscar (2) comes before anna (3).
+    usernames = [row.get_attribute("data-username") for row in rows.all()]
+    assert usernames == ["alice", "mike", "oscar", "anna", "rita"]
+
+    form.get_by_label("Username").fill("nobody")
+    form.get_by_role("button", name="Add member").click()
+    expect(form.locator("[data-role=error]")).to_contain_text("No user named 'nobody'")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    oscar_row.get_by_role("button", name="Remove").click()
+    expect(oscar_row).to_have_count(0)
+    assert not project.memberships.filter(user=oscar).exists()
+
 
 def test_roles_decide_which_pages_open(
     page: Page, live_server: Any, sign_in: Any, project: Project, anna: Any, oscar: Any

@@ -138,7 +138,14 @@ def test_light_pipeline_and_dataframe_agree_and_offsets_index_the_original_text(
     ]
     by_dataframe = predictor.predict(texts)
     by_light_pipeline = [predictor.predict([text])[0] for text in texts[:5]]
-    assert by_dataframe[:5] == by_light_pipeline
+    for batched, single in zip(by_dataframe[:5], by_light_pipeline, strict=True):
+        assert [(e.start, e.end, e.label) for e in batched] == [
+            (e.start, e.end, e.label) for e in single
+        ]
+        # TensorFlow pads a batch differently from a single text: the last digit may move.
+        assert [e.confidence for e in batched] == pytest.approx(
+            [e.confidence for e in single], abs=1e-3
+        )
     assert by_dataframe[1] == [] and by_dataframe[2] == []
     for text, entities in zip(texts, by_dataframe, strict=True):
         for entity in entities:

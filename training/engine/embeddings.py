@@ -105,8 +105,8 @@ def embeddings_from_file(
     """Index a GloVe or word2vec file (text, or word2vec binary for ``.bin``) with Spark NLP.
 
     The dimension is read from the file. A text file with a word2vec header line (``count dim``)
-    is copied without it into ``work_dir`` first, because Spark NLP would index that line as a
-    one-dimensional vector for the word ``count``.
+    is indexed from a copy without it (made in ``work_dir``, deleted after), because Spark NLP
+    would index that line as a one-dimensional vector for the word ``count``.
     """
     from sparknlp.annotator import WordEmbeddings
 
@@ -114,23 +114,24 @@ def embeddings_from_file(
         raise EngineError(f"Embeddings file {path} does not exist.")
     file_format = file_format or ("BINARY" if path.suffix == ".bin" else "TEXT")
     dimension, has_header = _read_dimension(path, file_format)
-    source = path
-    if file_format == "TEXT" and has_header:
-        copy_dir = Path(tempfile.mkdtemp(prefix="embeddings-", dir=work_dir))
-        source = copy_dir / path.name
-        with path.open("rb") as original, source.open("wb") as copy:
-            original.readline()
-            shutil.copyfileobj(original, copy)
-    approach = (
-        WordEmbeddings()
-        .setInputCols([tokenization.SENTENCE_COL, tokenization.TOKEN_COL])
-        .setOutputCol(EMBEDDINGS_COL)
-        .setStoragePath(str(source), file_format)
-        .setDimension(dimension)
-        .setCaseSensitive(case_sensitive)
-        .setStorageRef(f"annolab_{path.stem}_{dimension}")
-    )
-    model = approach.fit(_tokenized_sample(spark))
+    with tempfile.TemporaryDirectory(prefix="embeddings-", dir=work_dir) as copy_dir:
+        source = path
+        if file_format == "TEXT" and has_header:
+            source = Path(copy_dir) / path.name
+            with path.open("rb") as original, source.open("wb") as copy:
+                original.readline()
+                shutil.copyfileobj(original, copy)
+        approach = (
+            WordEmbeddings()
+            .setInputCols([tokenization.SENTENCE_COL, tokenization.TOKEN_COL])
+            .setOutputCol(EMBEDDINGS_COL)
+            .setStoragePath(str(source), file_format)
+            .setDimension(dimension)
+            .setCaseSensitive(case_sensitive)
+            .setStorageRef(f"annolab_{path.stem}_{dimension}")
+        )
+        # fit() indexes the file into Spark NLP's own storage; the copy is not read after it.
+        model = approach.fit(_tokenized_sample(spark))
     return Embeddings(model=model, dimension=dimension, description=f"embeddings file {path.name}")
 
 
