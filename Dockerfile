@@ -10,11 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     ANNOLAB_VAR_DIR=/var/lib/annolab \
     SPARK_JARS_DIR=/opt/annolab/jars \
+    STATIC_ROOT=/opt/annolab/static \
     WEB_CONCURRENCY=2
 
 # Java runs Spark in the worker; Maven is only for the jar fetch below.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends openjdk-17-jre-headless maven \
+    && apt-get install -y --no-install-recommends openjdk-17-jre-headless maven nodejs npm \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -27,8 +28,13 @@ COPY deploy/spark-nlp-pom.xml deploy/
 COPY scripts/fetch_jars.sh scripts/
 RUN bash scripts/fetch_jars.sh && rm -rf /root/.m2
 
+# Label Studio's editor for the annotate page, from npm, as `make frontend` installs it.
+RUN npm install --no-audit --no-fund --prefix var/frontend @heartexlabs/label-studio@1.4.0 \
+    && rm -rf /root/.npm
+
 COPY . .
-RUN useradd --system --create-home --uid 10001 annolab \
+RUN SECRET_KEY=collectstatic python manage.py collectstatic --noinput \
+    && useradd --system --create-home --uid 10001 annolab \
     && mkdir -p "$ANNOLAB_VAR_DIR" \
     && chown annolab: "$ANNOLAB_VAR_DIR"
 USER annolab

@@ -27,7 +27,8 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from activelearning.models import (
     DEFAULT_FREQUENCY,
@@ -180,18 +181,29 @@ def _deployed_models(project: Project) -> tuple[str, ...]:
 
 
 def task_certainties(*, project: Project, task_ids: QuerySet[Any]) -> dict[int, float]:
-    """Certainty of each task in ``task_ids`` (a values("pk") query) that has a prediction."""
-    predictions = Prediction.objects.filter(task_id__in=task_ids)
-    deployed = _deployed_models(project)
-    if deployed:
-        predictions = predictions.filter(model_name__in=deployed)
-    latest: Iterable[tuple[int, Any, float | None]] = (
-        predictions.order_by("task_id", "model_name", "-created_at", "-id")
-        .distinct("task_id", "model_name")
-        .values_list("task_id", "result", "score")
+    """Certainty of each task in ``task_ids`` (a values("pk") query) that has a prediction.
+
+    The newest prediction per task and model set counts (a window function, which SQLite has
+    too). Pre-annotation names a prediction after the deployed models that made it, joined by
+    "+"; only predictions made by at least one model the config names now count.
+    """
+    deployed = set(_deployed_models(project))
+    latest: Iterable[tuple[int, str, Any, float | None]] = (
+        Prediction.objects.filter(task_id__in=task_ids)
+        .annotate(
+            newest=Window(
+                RowNumber(),
+                partition_by=[F("task_id"), F("model_name")],
+                order_by=[F("created_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(newest=1)
+        .values_list("task_id", "model_name", "result", "score")
     )
     certainty: dict[int, float] = {}
-    for task_id, result, score in latest:
+    for task_id, model_name, result, score in latest:
+        if deployed and not deployed.intersection(model_name.split("+")):
+            continue
         value = prediction_certainty(result, score)
         if value is not None:
             certainty[task_id] = min(value, certainty.get(task_id, value))

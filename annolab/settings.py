@@ -128,7 +128,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+if STATIC_ROOT.is_dir():
+    # Serves the collected static files when no proxy does (gunicorn in the Docker image);
+    # runserver and the test server serve them from the apps without `collectstatic`.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from projects import services as project_services
@@ -362,3 +363,125 @@ def test_preannotate_with_a_deployed_ner_model(api: Any, alice: Any, mike: Any, 
 
     status = api(mike).get(f"/api/projects/{project.name}/status").json()
     assert status["busy"] is False and status["preannotation"] is None
+
+
+MIXED_CONFIG = """<View>
+  <Text name="text" value="$text"/>
+  <Labels name="label" toName="text">
+    <Label value="Symptom"/>
+    <Label value="Disease"/>
+    <Label value="Absent" assertion="true"/>
+    <Label value="Present" assertion="true"/>
+  </Labels>
+  <Choices name="age" toName="text" choice="single">
+    <Choice value="Child"/>
+    <Choice value="Adult"/>
+  </Choices>
+  <Choices name="smoking" toName="text" choice="multiple">
+    <Choice value="Smoker"/>
+    <Choice value="Nonsmoker"/>
+  </Choices>
+</View>
+"""
+
+
+def train_mixed_models(spark: Any, models_dir: Any, tasks: list[dict[str, Any]]) -> list[NlpModel]:
+    """NER, assertion and two classifiers through the engine, registered as a run would."""
+    from training.datasets import Document, ner_data
+    from training.engine.classification import ClassifierParams, train_classifier
+    from training.engine.embeddings import train_word2vec
+    from training.engine.ner import NerParams, train_ner
+
+    config = parse_labeling_config(MIXED_CONFIG)
+    documents = [
+        Document(n, n, task["data"]["text"], task["completions"][0]["result"])
+        for n, task in enumerate(tasks)
+    ]
+    texts = [document.text for document in documents]
+    embeddings = train_word2vec(spark, texts)
+    ner = train_ner(
+        spark,
+        sentences=ner_data(documents, config).sentences,
+        embeddings=embeddings,
+        params=NerParams(epochs=3, learning_rate=0.01, batch_size=2, validation_split=0),
+        model_dir=models_dir / "ner_mixed_v1",
+        log_dir=models_dir / "logs",
+    )
+    rows = [
+        NlpModel.objects.create(
+            name="ner_mixed_v1",
+            type="ner",
+            labels=list(ner.labels),
+            path=str(ner.model_dir),
+            source=ModelSource.TRAINED,
+        )
+    ]
+    for group, multi_label in (("age", False), ("smoking", True)):
+        chosen = [
+            next(r for r in document.result if r["from_name"] == group)["value"]["choices"]
+            for document in documents
+        ]
+        classifier = train_classifier(
+            spark,
+            texts=texts,
+            labels=chosen if multi_label else [c[0] for c in chosen],
+            multi_label=multi_label,
+            embeddings=embeddings,
+            params=ClassifierParams(epochs=3, validation_split=0, batch_size=8),
+            model_dir=models_dir / f"classification_mixed_{group}_v1",
+            log_dir=models_dir / "logs",
+        )
+        rows.append(
+            NlpModel.objects.create(
+                name=f"classification_mixed_{group}_v1",
+                type="classification",
+                labels=list(classifier.labels),
+                choices_group=group,
+                multi_label=multi_label,
+                path=str(classifier.model_dir),
+                source=ModelSource.TRAINED,
+            )
+        )
+    return rows
+
+
+@pytest.mark.spark
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("workdirs")
+def test_preannotate_with_ner_assertion_and_classification(
+    api: Any, alice: Any, spark: Any
+) -> None:
+    project = project_services.project_create(
+        owner=alice, name="preannotate-mixed", labeling_config=MIXED_CONFIG
+    )
+    imported = tasks_import(project=project, payload=labelled_tasks(30, unlabelled=4))
+    open_ids = imported.task_ids[30:]
+    models = train_mixed_models(spark, settings.MODELS_DIR, labelled_tasks(30, unlabelled=0))
+    services.deploy_models(project=project, models=models, actor=alice)
+
+    job = run_preannotation(api, alice, project, {})
+    assert job["status"] == "succeeded", job["error"]
+    assert job["progress"] == {"done": 4, "total": 4}
+    names = [m.name for m in models]
+    assert job["models_used"] == names
+
+    made = list(Prediction.objects.filter(task_id__in=open_ids).select_related("task"))
+    assert len(made) == 4 and {p.model_name for p in made} == {"+".join(names)}
+    for prediction in made:
+        check_regions(prediction)
+        by_group: dict[str, list[dict[str, Any]]] = {}
+        for region in prediction.result:
+            by_group.setdefault(region["from_name"], []).append(region)
+        # one choices region for the single-choice group, whose choice is the best score
+        (age,) = by_group["age"]
+        scores = age["value"]["scores"]
+        assert set(scores) == {"Child", "Adult"}
+        assert age["value"]["choices"] == [max(scores, key=lambda c: scores[c])]
+        assert age["value"]["confidence"] == max(scores.values())
+        for smoking in by_group.get("smoking", []):
+            chosen = smoking["value"]["choices"]
+            assert chosen == [
+                c for c in ("Smoker", "Nonsmoker") if smoking["value"]["scores"][c] >= 0.5
+            ]
+    ner = [r for p in made for r in p.result if r["type"] == "labels"]
+    assert ner, "the NER model found no entity in any open task"

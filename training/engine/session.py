@@ -65,6 +65,8 @@ def start_spark(
         .config("spark.kryoserializer.buffer.max", "2000M")
         .config("spark.driver.maxResultSize", "0")
         .config("spark.ui.enabled", "false")
+        # The console progress bar only garbles the child process's captured stderr.
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         # Workers run Python only for Python UDFs, but then they must use this interpreter.
