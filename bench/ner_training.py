@@ -96,7 +96,9 @@ def annolab_side(train: list[ConllSentence], devel: list[ConllSentence], epochs:
     owner, _ = User.objects.get_or_create(username="bench-owner", defaults={"is_staff": True})
     Project.objects.filter(name="bench-ner").delete()
     project = project_services.project_create(owner=owner, name="bench-ner", labeling_config=CONFIG)
-    tasks_import(project=project, payload=[task(s, True) for s in train] + [task(s, False) for s in devel])
+    tasks_import(
+        project=project, payload=[task(s, True) for s in train] + [task(s, False) for s in devel]
+    )
     started = time.perf_counter()
     run = services.training_run_start(
         project=project,
@@ -104,7 +106,9 @@ def annolab_side(train: list[ConllSentence], devel: list[ConllSentence], epochs:
         deploy=False,
         params={"epochs": epochs, "validation_split": 0, "model_types": ["ner"]},
     )
-    rss = PeakRss(lambda: TrainingRun.objects.filter(pk=run.pk).values_list("child_pid", flat=True).first())
+    rss = PeakRss(
+        lambda: TrainingRun.objects.filter(pk=run.pk).values_list("child_pid", flat=True).first()
+    )
     rss.thread.start()
     execute_training_run(run.pk)
     seconds = time.perf_counter() - started
@@ -118,9 +122,16 @@ def annolab_side(train: list[ConllSentence], devel: list[ConllSentence], epochs:
 
 def plain_side(epochs: int, limit: int, out: Path) -> dict:
     command = [
-        sys.executable, str(ROOT / "bench" / "plain_ner.py"), "--epochs", str(epochs),
-        "--jars", str(settings.SPARK_JARS_DIR), "--out", str(out),
-        "--driver-memory", settings.SPARK_DRIVER_MEMORY,
+        sys.executable,
+        str(ROOT / "bench" / "plain_ner.py"),
+        "--epochs",
+        str(epochs),
+        "--jars",
+        str(settings.SPARK_JARS_DIR),
+        "--out",
+        str(out),
+        "--driver-memory",
+        settings.SPARK_DRIVER_MEMORY,
     ]
     if limit:
         command += ["--limit", str(limit)]
@@ -143,8 +154,10 @@ def evaluate(model_dir: str, test: list[ConllSentence]) -> dict:
     from training.engine.session import start_spark
 
     spark = start_spark(
-        master="local[*]", driver_memory=settings.SPARK_DRIVER_MEMORY,
-        jars_dir=settings.SPARK_JARS_DIR, app_name="bench-evaluate",
+        master="local[*]",
+        driver_memory=settings.SPARK_DRIVER_MEMORY,
+        jars_dir=settings.SPARK_JARS_DIR,
+        app_name="bench-evaluate",
     )
     predicted = NerPredictor(spark, Path(model_dir)).predict([s.text for s in test])
     metrics = entity_metrics_from_spans(
@@ -152,8 +165,11 @@ def evaluate(model_dir: str, test: list[ConllSentence]) -> dict:
         ({(e.start, e.end, e.label) for e in entities} for entities in predicted),
     )
     spark.stop()
-    return {"f1": round(metrics.micro.f1, 4), "precision": round(metrics.micro.precision, 4),
-            "recall": round(metrics.micro.recall, 4)}
+    return {
+        "f1": round(metrics.micro.f1, 4),
+        "precision": round(metrics.micro.precision, 4),
+        "recall": round(metrics.micro.recall, 4),
+    }
 
 
 def main() -> None:
@@ -171,7 +187,10 @@ def main() -> None:
         annolab = annolab_side(train, devel, args.epochs)
         annolab.update(evaluate(annolab.pop("model_dir"), test))
         plain = plain_side(args.epochs, args.limit, Path(work) / "plain")
-    print(f"NCBI disease: {len(train)} train sentences, {len(test)} test sentences, {args.epochs} epochs")
+    print(
+        f"NCBI disease: {len(train)} train sentences, {len(test)} test sentences, "
+        f"{args.epochs} epochs"
+    )
     print(f"{'side':<10}{'wall s':>10}{'F1':>8}{'P':>8}{'R':>8}{'peak RSS MB':>13}")
     for name, side in (("annolab", annolab), ("plain", plain)):
         print(

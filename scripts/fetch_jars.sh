@@ -29,8 +29,8 @@ tmp=$(mktemp -d "$(dirname "$jars_dir")/.jars.XXXXXX")
 log=$(mktemp)
 trap 'rm -rf "$tmp" "$log"' EXIT
 
-# The exclusions live in the pom; the Scala and Spark jars that pyspark already ships are not
-# dependencies of it at runtime scope, so nothing here duplicates pyspark's own classpath.
+# Versions and exclusions live in the pom. Spark itself is "provided" in Spark NLP's pom and the
+# pom excludes scala-library, so nothing fetched here replaces pyspark's own Spark or Scala.
 status=0
 mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
   -DoutputDirectory="$tmp" >"$log" 2>&1 || status=$?

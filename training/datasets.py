@@ -11,11 +11,12 @@ from typing import Any
 
 from projects import exports
 from projects.labeling_config import LabelingConfig
-from projects.tokenizer import tokenize
 from projects.models import Completion, Project, Task
 from projects.selection import select_training_data
+from projects.tokenizer import tokenize
 from training.engine.ner import LabeledSentence
 from training.params import TrainingParams
+
 
 @dataclass(frozen=True)
 class Document:
@@ -68,7 +69,7 @@ def project_texts(project: Project) -> list[str]:
 
 
 def ner_label_pairs(config: LabelingConfig) -> set[tuple[str, str]]:
-    """(``<Labels name>``, value) of every NER label: the same value may be an assertion elsewhere."""
+    """(``<Labels name>``, value) of each NER label; one value may be an assertion elsewhere."""
     return {
         (group.name, label.value)
         for group in config.labels

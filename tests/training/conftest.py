@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -32,3 +33,15 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
     )
     yield session
     session.stop()
+    # py4j logs its connection teardown at INFO from __del__, after pytest closed the streams.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+
+
+@pytest.fixture
+def workdirs(settings: Any, tmp_path: Path) -> Path:
+    """Runs, models and logs of this test in its own folders; a small local Spark."""
+    settings.VAR_DIR = tmp_path / "var"
+    settings.MODELS_DIR = tmp_path / "models"
+    settings.SPARK_DRIVER_MEMORY = "2g"
+    settings.SPARK_MASTER = "local[2]"
+    return tmp_path

@@ -17,7 +17,12 @@ def region(text: str, fragment: str, label: str, rid: str, start_at: int = 0) ->
         "from_name": "label",
         "to_name": "text",
         "type": "labels",
-        "value": {"start": start, "end": start + len(fragment), "text": fragment, "labels": [label]},
+        "value": {
+            "start": start,
+            "end": start + len(fragment),
+            "text": fragment,
+            "labels": [label],
+        },
     }
 
 
@@ -33,10 +38,20 @@ def note(rng: random.Random, number: int) -> tuple[str, list[dict[str, Any]], di
         region(text, symptom, "Symptom", f"s{number}"),
         region(text, symptom, status, f"a{number}"),
         region(text, disease, "Disease", f"d{number}"),
-        {"id": f"c{number}", "from_name": "age", "to_name": "text", "type": "choices",
-         "value": {"choices": [age]}},
-        {"id": f"k{number}", "from_name": "smoking", "to_name": "text", "type": "choices",
-         "value": {"choices": [smoking]}},
+        {
+            "id": f"c{number}",
+            "from_name": "age",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": [age]},
+        },
+        {
+            "id": f"k{number}",
+            "from_name": "smoking",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": [smoking]},
+        },
     ]
     return text, result, {"age": age, "smoking": smoking, "status": status}
 
@@ -53,7 +68,9 @@ def labelled_tasks(
     for number in range(count + unlabelled):
         text, result, _ = note(rng, number)
         if ner_only:
-            result = [r for r in result if r["value"].get("labels", [""])[0] in ("Symptom", "Disease")]
+            result = [
+                r for r in result if r["value"].get("labels", [""])[0] in ("Symptom", "Disease")
+            ]
         task: dict[str, Any] = {"data": {"text": text}}
         if number < count:
             task["completions"] = [

@@ -18,7 +18,7 @@ from projects import services as project_services
 from projects.imports import tasks_import
 from projects.models import Project, Role
 from tests.training.synthetic import labelled_tasks
-from tests.training.worker import start_worker, wait_for, workdirs  # noqa: F401 - fixture
+from tests.training.worker import start_worker, wait_for
 from training.models import JobStatus, ModelSource, NlpModel, TrainingRun
 
 pytestmark = [pytest.mark.spark, pytest.mark.django_db(transaction=True)]
@@ -35,12 +35,20 @@ NER_CONFIG = """<View>
 
 
 def test_train_now_end_to_end(
-    api: Any, alice: Any, mike: Any, anna: Any, workdirs: Any, django_capture_on_commit_callbacks: Any
+    api: Any,
+    alice: Any,
+    mike: Any,
+    anna: Any,
+    workdirs: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     project = project_services.project_create(owner=alice, name="ner-e2e")
     project_services.member_add(project=project, actor=alice, username="mike", role=Role.MANAGER)
     registered = NlpModel.objects.create(
-        name="clinical_ner_pretrained", type="ner", labels=["Disease"], path="/models/x",
+        name="clinical_ner_pretrained",
+        type="ner",
+        labels=["Disease"],
+        path="/models/x",
         source=ModelSource.REGISTERED,
     )
     project_services.project_update(project=project, actor=alice, labeling_config=NER_CONFIG)
@@ -55,7 +63,10 @@ def test_train_now_end_to_end(
     assert response.status_code == 202, response.json()
     run_id = response.json()["id"]
     assert response.json()["status"] == "queued"
-    assert api(mike).post(f"/api/projects/{project.name}/trainings/", {}, format="json").status_code == 409
+    assert (
+        api(mike).post(f"/api/projects/{project.name}/trainings/", {}, format="json").status_code
+        == 409
+    )
 
     worker = start_worker(run_id)
     seen_progress: list[dict[str, Any]] = []
@@ -73,13 +84,17 @@ def test_train_now_end_to_end(
     assert seen_progress and seen_progress[-1]["model_type"] == "ner"
     assert {p["epochs"] for p in seen_progress} == {3}
     model_name = "ner_ner-e2e_annotation_manual_v1"
-    assert run.results == [{"model_type": "ner", "status": "succeeded", "model": model_name, "error": ""}]
+    assert run.results == [
+        {"model_type": "ner", "status": "succeeded", "model": model_name, "error": ""}
+    ]
 
     # the model list carries entity-level metrics
     listed = api(mike).get(f"/api/models/?project={project.name}").json()["results"]
     assert [m["name"] for m in listed] == [model_name]
     model = listed[0]
-    assert model["type"] == "ner" and model["trigger"] == "manual" and model["training_run"] == run_id
+    assert (
+        model["type"] == "ner" and model["trigger"] == "manual" and model["training_run"] == run_id
+    )
     assert set(model["metrics"]["per_label"]) <= {"Symptom", "Disease"}
     assert 0 <= model["metrics"]["micro"]["f1"] <= 1
     assert model["labels"] == ["Disease", "Symptom"]
@@ -88,7 +103,9 @@ def test_train_now_end_to_end(
     log = api(mike).get(f"/api/models/{model_name}/logs").content.decode()
     for expected in ("== Parameters ==", "epochs: 3", "blstm_", "Epoch 3/3", "precision", "micro"):
         assert expected in log, expected
-    archive = zipfile.ZipFile(io.BytesIO(api(mike).get(f"/api/projects/{project.name}/trainings/{run_id}/logs").content))
+    archive = zipfile.ZipFile(
+        io.BytesIO(api(mike).get(f"/api/projects/{project.name}/trainings/{run_id}/logs").content)
+    )
     assert f"{model_name}.log" in archive.namelist()
 
     # deploy: Symptom bound to the new model, the registered model's label untouched

@@ -18,7 +18,7 @@ from projects import services as project_services
 from projects.imports import tasks_import
 from projects.models import Project
 from tests.training.synthetic import labelled_tasks
-from tests.training.worker import start_worker, wait_for, workdirs  # noqa: F401 - fixture
+from tests.training.worker import start_worker, wait_for
 from training import services
 from training.models import JobStatus, NlpModel, TrainingRun
 
@@ -58,7 +58,10 @@ def group_alive(pid: int) -> bool:
 
 def running_epoch(run: TrainingRun) -> bool:
     run.refresh_from_db()
-    return bool(run.progress and run.progress["epoch"] >= 1) or run.status not in ("queued", "running")
+    return bool(run.progress and run.progress["epoch"] >= 1) or run.status not in (
+        "queued",
+        "running",
+    )
 
 
 def test_cancel_kills_the_child_and_deploys_nothing(ner_project: Project, alice: Any) -> None:
@@ -81,7 +84,9 @@ def test_cancel_kills_the_child_and_deploys_nothing(ner_project: Project, alice:
     assert services.ensure_project_free(ner_project) is None
 
 
-def test_a_killed_child_fails_the_run_and_frees_the_project(ner_project: Project, alice: Any) -> None:
+def test_a_killed_child_fails_the_run_and_frees_the_project(
+    ner_project: Project, alice: Any
+) -> None:
     run = queue_run(ner_project, alice, epochs=400)
     worker = start_worker(run.pk)
     wait_for(lambda: running_epoch(run))
@@ -111,11 +116,16 @@ def test_training_needs_no_network(ner_project: Project, alice: Any, no_network:
     assert run.status == JobStatus.SUCCEEDED, (run.error, run.results)
 
     # Pretrained embeddings need a download: a clear sentence, no stack trace.
-    run = queue_run(ner_project, alice, epochs=2, embeddings={"source": "pretrained", "name": "glove_100d"})
+    run = queue_run(
+        ner_project, alice, epochs=2, embeddings={"source": "pretrained", "name": "glove_100d"}
+    )
     start_worker(run.pk).join(timeout=600)
     run.refresh_from_db()
     assert run.status == JobStatus.FAILED
-    assert run.error == "Pretrained embeddings 'glove_100d' cannot be downloaded: no internet access on this server"
+    assert (
+        run.error == "Pretrained embeddings 'glove_100d' cannot be downloaded: "
+        "no internet access on this server"
+    )
 
 
 def free_port() -> int:
@@ -130,19 +140,48 @@ def standalone_cluster(tmp_path: Path) -> Iterator[str]:
     import pyspark
 
     spark_class = Path(pyspark.__file__).parent / "bin" / "spark-class"
-    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable,
-           "SPARK_WORKER_DIR": str(tmp_path / "work")}
+    env = {
+        **os.environ,
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "PYSPARK_PYTHON": sys.executable,
+        "SPARK_WORKER_DIR": str(tmp_path / "work"),
+    }
     port = free_port()
     master = subprocess.Popen(
-        [str(spark_class), "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-         "--port", str(port), "--webui-port", str(free_port())],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(spark_class),
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--webui-port",
+            str(free_port()),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     url = f"spark://127.0.0.1:{port}"
     worker = subprocess.Popen(
-        [str(spark_class), "org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1",
-         "--cores", "2", "--memory", "2g", "--webui-port", str(free_port())],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(spark_class),
+            "org.apache.spark.deploy.worker.Worker",
+            url,
+            "--host",
+            "127.0.0.1",
+            "--cores",
+            "2",
+            "--memory",
+            "2g",
+            "--webui-port",
+            str(free_port()),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60

@@ -7,18 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from training import tasks as worker_tasks
-
-
-@pytest.fixture
-def workdirs(settings: Any, tmp_path: Any) -> Any:
-    settings.VAR_DIR = tmp_path / "var"
-    settings.MODELS_DIR = tmp_path / "models"
-    settings.SPARK_DRIVER_MEMORY = "2g"
-    settings.SPARK_MASTER = "local[2]"
-    return tmp_path
 
 
 def start_worker(run_id: int, entry: Callable[[int], None] | None = None) -> threading.Thread:

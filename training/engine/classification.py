@@ -209,8 +209,8 @@ class ClassifierPredictor:
         else:
             annotated = self._dataframe([prepared[i] for i in todo])
         results = [dict.fromkeys(self.classes, 0.0) for _ in texts]
-        for i, annotations in zip(todo, annotated, strict=True):
-            results[i] = self._scores(annotations)
+        for i, categories in zip(todo, annotated, strict=True):
+            results[i] = self._scores(categories)
         return results
 
     def _scores(self, annotations: Sequence[Any]) -> dict[str, float]:

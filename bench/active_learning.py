@@ -1,0 +1,429 @@
+"""Active learning curve on NCBI disease: picking by uncertainty vs at random, simulated annotators.
+
+    .venv/bin/python bench/active_learning.py [--seeds 3] [--pool 2000] [--rounds 10] [--quick]
+
+Sentences are tasks and the NCBI gold tags are the annotators. Each seed starts from 50 random
+labelled sentences of the pool, then adds 50 per round, picked either by the product's
+``uncertainty`` rule or at random, retrains NerDL from scratch (5 epochs, annolab's NER
+defaults, no validation split) and scores entity F1 on the whole test split (940 sentences).
+
+* Pool: a fixed random subset (seeded once, the same for every seed) of the NCBI train split,
+  because predicting all 5,432 train sentences every round does not fit this 2-core machine.
+* Embeddings: one Word2Vec (100 dimensions) trained once on every train + devel sentence text
+  (unlabelled text is free in active learning) and reused by every model.
+* Uncertainty picking, as ``activelearning.selectors``: the current model predicts the
+  unlabelled pool (one ``NerPredictor`` load per round, which also scores the test split); each
+  sentence's predicted entities become Label Studio ``labels`` regions (confidences rounded to
+  4 digits as pre-annotation stores them) and ``prediction_certainty`` turns them into one
+  certainty (span-length-weighted mean confidence); the 50 least certain are labelled next
+  (ties: lowest pool index, as the product breaks ties by lowest task id).
+* A sentence without a predicted entity: its prediction score is the model's mean token
+  confidence (NerDL's confidence in each token's tag, mostly ``O``), caught from the same
+  transform. The product itself stores such a prediction with no score, so its certainty is
+  None and the task ranks after every predicted one; the mean token confidence orders them by
+  the model's doubt instead. Both put them behind sentences with an unsure entity.
+* Random picking: 50 pool sentences drawn with the seed.
+* The 50-label model is the same for both strategies of a seed, so it is trained once.
+
+Training data goes through the product's path: ``projects.tokenizer`` cuts the sentence text,
+``projects.exports.bio_tags`` maps the gold character spans onto those tokens. Progress goes to
+stderr; the table, the target verdict (does uncertainty reach random's F1 at the largest budget
+with at most 300 labels?) go to stdout, the curve to var/bench/active_learning.png and the raw
+per-seed scores to var/bench/active_learning.json. Never reads shared/data/holdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annolab.settings")
+os.environ.setdefault("SECRET_KEY", "bench")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+
+from activelearning.selectors import prediction_certainty  # noqa: E402
+from bench.conll import ConllSentence, ncbi  # noqa: E402
+from projects.exports import bio_tags  # noqa: E402
+from projects.tokenizer import tokenize  # noqa: E402
+from training.engine.embeddings import Embeddings, train_word2vec  # noqa: E402
+from training.engine.metrics import entity_metrics_from_spans  # noqa: E402
+from training.engine.ner import LabeledSentence, NerParams, train_ner  # noqa: E402
+from training.engine.predict import NerPredictor, PredictedEntity  # noqa: E402
+from training.engine.session import start_spark  # noqa: E402
+from training.engine.tokenization import spark_text  # noqa: E402
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+STRATEGIES = ("uncertainty", "random")
+#: The issue's target: uncertainty matches random's F1 at the largest budget with this many labels.
+TARGET_LABELS = 300
+#: The pool is drawn once with this seed, whatever the run seeds are, so every seed and both
+#: strategies pick from the same sentences.
+POOL_SEED = 0
+OUT_DIR = ROOT / "var" / "bench"
+
+#: {strategy: [F1 after each round]} of one seed, and those of every seed.
+Curves = dict[str, list[float]]
+Results = dict[int, Curves]
+
+
+_STARTED = time.perf_counter()
+
+
+def log(message: str) -> None:
+    print(f"[{time.perf_counter() - _STARTED:6.0f}s] {message}", file=sys.stderr, flush=True)
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def labelled(sentence: ConllSentence) -> list[LabeledSentence]:
+    """The gold sentence as training would see it: product tokens, spans mapped to BIO tags."""
+    text, spans = sentence.text, sentence.spans()
+    result = []
+    for piece in tokenize(text):
+        inside = [span for span in spans if span[0] < piece.end and span[1] > piece.start]
+        tags, _ = bio_tags(piece.tokens, inside)
+        result.append(LabeledSentence.from_sentence(piece, tags))
+    return result
+
+
+# --- prediction with token confidences ----------------------------------------------------------
+
+
+class ConfidencePredictor(NerPredictor):
+    """A ``NerPredictor`` that also keeps each text's mean token confidence, from the same pass.
+
+    The engine keeps token confidences to itself (pre-annotation only needs entities); the bench
+    needs them for sentences without an entity, so it catches the tagged tokens on their way
+    through the predictor's two paths instead of transforming the texts a second time.
+    """
+
+    def __init__(self, spark: SparkSession, model_dir: Path) -> None:
+        super().__init__(spark, model_dir)
+        self._tagged: list[list[Any]] = []
+
+    def _light_pipeline(self, texts: list[str]) -> list[list[Any]]:
+        self._tagged = super()._light_pipeline(texts)
+        return self._tagged
+
+    def _dataframe(self, texts: list[str]) -> list[list[Any]]:
+        self._tagged = super()._dataframe(texts)
+        return self._tagged
+
+    def predict_with_confidence(
+        self, texts: Sequence[str]
+    ) -> list[tuple[list[PredictedEntity], float | None]]:
+        """Each text's entities and its mean token confidence (None for a text without tokens)."""
+        entities = self.predict(texts)
+        # predict() hands only the non-blank texts to Spark, in order: the same rule here.
+        todo = [i for i, text in enumerate(texts) if spark_text(text).strip()]
+        mean: list[float | None] = [None] * len(texts)
+        for i, tokens in zip(todo, self._tagged, strict=True):
+            if tokens:
+                mean[i] = sum(token.confidence for token in tokens) / len(tokens)
+        return list(zip(entities, mean, strict=True))
+
+
+def certainty(entities: list[PredictedEntity], token_confidence: float | None) -> float:
+    """The product's certainty of one sentence's prediction (``prediction_certainty``)."""
+    regions = [
+        {
+            "type": "labels",
+            "value": {
+                "start": entity.start,
+                "end": entity.end,
+                "confidence": round(entity.confidence, 4),
+            },
+        }
+        for entity in entities
+    ]
+    score = (
+        sum(entity.confidence for entity in entities) / len(entities)
+        if entities
+        else token_confidence
+    )
+    value = prediction_certainty(regions, score)
+    return 1.0 if value is None else value
+
+
+def f1(test: Sequence[ConllSentence], predicted: Sequence[list[PredictedEntity]]) -> float:
+    metrics = entity_metrics_from_spans(
+        (set(sentence.spans()) for sentence in test),
+        ({(e.start, e.end, e.label) for e in entities} for entities in predicted),
+    )
+    return metrics.micro.f1
+
+
+# --- the simulation -----------------------------------------------------------------------------
+
+
+@dataclass
+class Bench:
+    spark: SparkSession
+    embeddings: Embeddings
+    pool: list[ConllSentence]
+    pool_labelled: list[list[LabeledSentence]]
+    test: list[ConllSentence]
+    epochs: int
+    work: Path
+
+    def train(self, picked: Sequence[int], *, seed: int, name: str) -> Path:
+        model_dir = self.work / name
+        train_ner(
+            self.spark,
+            sentences=[s for i in picked for s in self.pool_labelled[i]],
+            embeddings=self.embeddings,
+            params=NerParams(epochs=self.epochs, validation_split=0.0, random_seed=seed),
+            model_dir=model_dir,
+            log_dir=self.work / "logs",
+        )
+        return model_dir
+
+    def evaluate(self, model_dir: Path, unlabelled: Sequence[int]) -> tuple[float, list[int]]:
+        """Test F1 and, when ``unlabelled`` is given, those pool indices least certain first."""
+        predictor = ConfidencePredictor(self.spark, model_dir)
+        texts = [s.text for s in self.test] + [self.pool[i].text for i in unlabelled]
+        predicted = predictor.predict_with_confidence(texts)
+        score = f1(self.test, [entities for entities, _ in predicted[: len(self.test)]])
+        certainties = {
+            index: certainty(entities, token_confidence)
+            for index, (entities, token_confidence) in zip(
+                unlabelled, predicted[len(self.test) :], strict=True
+            )
+        }
+        return score, sorted(certainties, key=lambda index: (certainties[index], index))
+
+
+def run_seed(bench: Bench, seed: int, *, start: int, step: int, rounds: int) -> Curves:
+    """F1 after each round for both strategies of one seed: {strategy: [f1 per round]}."""
+    rng = random.Random(seed)
+    initial = rng.sample(range(len(bench.pool)), start)
+    model_dir = bench.train(initial, seed=seed, name=f"s{seed}-initial")
+    chosen = set(initial)
+    rest = [i for i in range(len(bench.pool)) if i not in chosen]
+    first_f1, first_ranking = bench.evaluate(model_dir, rest if rounds > 1 else [])
+    log(f"seed {seed}: {start} labels, F1 {first_f1:.4f} (both strategies)")
+    curves: Curves = {}
+    for strategy in STRATEGIES:
+        picked, scores, ranking = list(initial), [first_f1], first_ranking
+        pick_rng = random.Random(seed * 1000 + 1)
+        for round_number in range(2, rounds + 1):
+            taken = set(picked)
+            if strategy == "uncertainty":
+                new = ranking[:step]
+            else:
+                new = pick_rng.sample([i for i in range(len(bench.pool)) if i not in taken], step)
+            picked += new
+            name = f"s{seed}-{strategy}-{len(picked)}"
+            round_started = time.perf_counter()
+            next_model = bench.train(picked, seed=seed, name=name)
+            unlabelled: list[int] = []
+            if strategy == "uncertainty" and round_number < rounds:
+                taken = set(picked)
+                unlabelled = [i for i in range(len(bench.pool)) if i not in taken]
+            score, ranking = bench.evaluate(next_model, unlabelled)
+            scores.append(score)
+            shutil.rmtree(next_model, ignore_errors=True)
+            log(
+                f"seed {seed} {strategy:<11} {len(picked):>4} labels  F1 {score:.4f}  "
+                f"({time.perf_counter() - round_started:.0f}s)"
+            )
+        curves[strategy] = scores
+    shutil.rmtree(model_dir, ignore_errors=True)
+    return curves
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def summary(values: Sequence[float]) -> str:
+    spread = statistics.pstdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.3f} ± {spread:.3f} ({min(values):.3f}–{max(values):.3f})"
+
+
+def table(labels: Sequence[int], results: Results) -> str:
+    seeds = sorted(results)
+    header = "| labels | uncertainty F1 | random F1 |\n|---:|---|---|"
+    rows = [header]
+    for position, count in enumerate(labels):
+        cells = [
+            summary([results[seed][strategy][position] for seed in seeds])
+            for strategy in STRATEGIES
+        ]
+        rows.append(f"| {count} | {cells[0]} | {cells[1]} |")
+    return "\n".join(rows)
+
+
+def means(labels: Sequence[int], results: Results, strategy: str) -> list[float]:
+    return [
+        statistics.mean(results[seed][strategy][position] for seed in results)
+        for position in range(len(labels))
+    ]
+
+
+def verdict(labels: Sequence[int], results: Results) -> str:
+    goal = means(labels, results, "random")[-1]
+    reached = next(
+        (
+            count
+            for count, value in zip(labels, means(labels, results, "uncertainty"), strict=True)
+            if value >= goal
+        ),
+        None,
+    )
+    where = (
+        f"reaches it with {reached} labels"
+        if reached is not None
+        else f"does not reach it within {labels[-1]} labels"
+    )
+    met = reached is not None and reached <= TARGET_LABELS
+    return (
+        f"Random's mean F1 at {labels[-1]} labels is {goal:.3f}; uncertainty (mean over seeds) "
+        f"{where}. Target (at most {TARGET_LABELS} labels): {'MET' if met else 'NOT MET'}."
+    )
+
+
+def plot(labels: Sequence[int], results: Results, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(8, 5), dpi=120)
+    for strategy, colour in zip(STRATEGIES, ("tab:blue", "tab:orange"), strict=True):
+        per_seed = [[results[seed][strategy][p] for seed in results] for p in range(len(labels))]
+        axes.fill_between(
+            labels, [min(v) for v in per_seed], [max(v) for v in per_seed], color=colour, alpha=0.2
+        )
+        axes.plot(
+            labels,
+            [statistics.mean(v) for v in per_seed],
+            marker="o",
+            color=colour,
+            label=f"{strategy} (mean, band = min–max over seeds)",
+        )
+    goal = means(labels, results, "random")[-1]
+    axes.axhline(goal, color="grey", linestyle="--", linewidth=1, label=f"random at {labels[-1]}")
+    axes.axvline(TARGET_LABELS, color="grey", linestyle=":", linewidth=1, label="target: 300")
+    axes.set_xlabel("labelled sentences")
+    axes.set_ylabel("entity F1 on the test split")
+    axes.set_title(title, fontsize=10)
+    axes.set_xticks(list(labels))
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seeds", type=int, default=3, help="run seeds 1..N (default 3)")
+    parser.add_argument("--pool", type=int, default=2000, help="pool sentences (default 2000)")
+    parser.add_argument(
+        "--rounds", type=int, default=10, help="trainings per curve: 50, 100, ... (default 10)"
+    )
+    parser.add_argument("--start", type=int, default=50, help="labels of the first round")
+    parser.add_argument("--step", type=int, default=50, help="labels added per round")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 1 seed, pool 300, 3 rounds of 20 from 20, 1 epoch, 200 test sentences",
+    )
+    args = parser.parse_args()
+    test = ncbi("test")
+    if args.quick:
+        args.seeds, args.pool, args.rounds, args.epochs = 1, 300, 3, 1
+        args.start = args.step = 20
+        test = test[:200]
+    train, devel = ncbi("train"), ncbi("devel")
+    if args.start + args.step * (args.rounds - 1) > args.pool:
+        parser.error("the pool is smaller than the last round's labels")
+    pool = random.Random(POOL_SEED).sample(train, args.pool)
+    labels = [args.start + args.step * r for r in range(args.rounds)]
+    setup = (
+        f"NCBI disease: pool of {len(pool)} of {len(train)} train sentences (fixed, seed "
+        f"{POOL_SEED}), {len(test)} test sentences, labels {labels[0]}..{labels[-1]} by "
+        f"{args.step}, {args.epochs} epochs per model, seeds 1..{args.seeds}, Word2Vec 100d on "
+        f"{len(train) + len(devel)} train+devel texts"
+    )
+    log(setup)
+
+    started = time.perf_counter()
+    spark = start_spark(
+        master=settings.SPARK_MASTER,
+        driver_memory=settings.SPARK_DRIVER_MEMORY,
+        jars_dir=settings.SPARK_JARS_DIR,
+        app_name="bench-active-learning",
+    )
+    results: Results = {}
+    raw_path = OUT_DIR / "active_learning.json"
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-al-") as work:
+        embeddings = train_word2vec(spark, [s.text for s in train + devel], dimension=100)
+        log("Word2Vec trained")
+        bench = Bench(
+            spark=spark,
+            embeddings=embeddings,
+            pool=pool,
+            pool_labelled=[labelled(s) for s in pool],
+            test=test,
+            epochs=args.epochs,
+            work=Path(work),
+        )
+        for seed in range(1, args.seeds + 1):
+            results[seed] = run_seed(
+                bench, seed, start=args.start, step=args.step, rounds=args.rounds
+            )
+            # Written after every seed, so a run cut short still leaves its finished seeds.
+            raw_path.write_text(
+                json.dumps({"setup": setup, "labels": labels, "f1": results}, indent=1)
+            )
+    spark.stop()
+    minutes = (time.perf_counter() - started) / 60
+
+    plot_path = OUT_DIR / "active_learning.png"
+    plot(
+        labels,
+        results,
+        plot_path,
+        f"Active learning on NCBI disease (pool {len(pool)}, {args.seeds} seeds, "
+        f"{args.epochs} epochs)",
+    )
+    print(setup)
+    print("F1 = entity-level micro F1 on the test split; mean ± std (min–max) over seeds.\n")
+    print(table(labels, results))
+    print()
+    print(verdict(labels, results))
+    print(f"Wall time {minutes:.0f} min. Plot: {plot_path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
