@@ -10,6 +10,7 @@ writes the final status itself; if it dies first, the supervisor (or the lease r
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -61,16 +62,27 @@ def _preannotate(job: PreannotationJob) -> None:
             app_name=f"annolab-{job.project.name}-preannotation-{job.pk}",
             local_dir=settings.VAR_DIR / "spark-tmp",
         )
+        started = time.monotonic()
         preannotator = Preannotator(spark, deployed)
+        # The log says where the time went: loading models or predicting (child.log).
+        logger.info("loaded %s in %.1f s", ", ".join(deployed.names), time.monotonic() - started)
         PreannotationJob.objects.filter(pk=job.pk).update(models_used=deployed.names)
         done = 0
         for first in range(0, len(job.task_ids), BATCH_SIZE):
             batch = job.task_ids[first : first + BATCH_SIZE]
+            started = time.monotonic()
             with transaction.atomic():
                 preannotate_batch(preannotator, project_id=job.project_id, task_ids=batch)
                 done += len(batch)
                 if not _progress(job, done):
                     raise JobStopped
+            logger.info(
+                "pre-annotated %d/%d tasks (%d in %.1f s)",
+                done,
+                len(job.task_ids),
+                len(batch),
+                time.monotonic() - started,
+            )
     except JobStopped:
         logger.info("pre-annotation job %s stopped by its supervisor", job.pk)
         return

@@ -119,3 +119,4 @@ class PredictionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Prediction
         fields = ["id", "task", "model", "created_at", "score", "result"]
+        read_only_fields = fields

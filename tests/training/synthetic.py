@@ -83,3 +83,61 @@ def labelled_tasks(
             ]
         tasks.append(task)
     return tasks
+
+
+#: Body systems of each symptom and disease, for a multiple-choice group ("systems"): a note
+#: names one symptom and one disease, so it gets one or two systems.
+SYSTEMS = {
+    "cough": "Respiratory",
+    "pneumonia": "Respiratory",
+    "asthma": "Respiratory",
+    "bronchitis": "Respiratory",
+    "headache": "Neurological",
+    "dizziness": "Neurological",
+    "migraine": "Neurological",
+}
+SYSTEM_CHOICES = ("Respiratory", "Neurological", "Other")
+
+
+def systems_of(text: str) -> list[str]:
+    found = {SYSTEMS.get(word, "Other") for word in [*SYMPTOMS, *DISEASES] if word in text}
+    return [system for system in SYSTEM_CHOICES if system in found]
+
+
+def with_systems(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tasks with a ``systems`` multiple-choice region added to every completion.
+
+    Derived from the text, not drawn at random, so ``labelled_tasks`` stays as it was.
+    """
+    for task in tasks:
+        for completion in task.get("completions", []):
+            completion["result"].append(
+                {
+                    "id": f"m{len(completion['result'])}",
+                    "from_name": "systems",
+                    "to_name": "text",
+                    "type": "choices",
+                    "value": {"choices": systems_of(task["data"]["text"])},
+                }
+            )
+    return tasks
+
+
+def without_regions(tasks: list[dict[str, Any]], *from_names: str) -> list[dict[str, Any]]:
+    """The tasks without the regions of the given controls (for configs that lack them)."""
+    for task in tasks:
+        for completion in task.get("completions", []):
+            completion["result"] = [
+                r for r in completion["result"] if r["from_name"] not in from_names
+            ]
+    return tasks
+
+
+def with_choice(tasks: list[dict[str, Any]], group: str, value: str) -> list[dict[str, Any]]:
+    """Every completion choosing ``value`` in ``group``: a group a classifier cannot learn."""
+    for task in tasks:
+        for completion in task.get("completions", []):
+            for r in completion["result"]:
+                if r["from_name"] == group:
+                    r["value"]["choices"] = [value]
+    return tasks

@@ -19,7 +19,7 @@ from projects.labeling_config import parse_labeling_config
 from projects.models import Prediction, Project, Role, Task
 from tests.personas import span
 from tests.training.synthetic import labelled_tasks
-from tests.training.worker import start_worker, wait_for, workdirs  # noqa: F401 - fixture
+from tests.training.worker import start_worker, wait_for
 from training import services
 from training import tasks as worker_tasks
 from training.models import JobStatus, ModelSource, NlpModel, PreannotationJob, TrainingRun
@@ -209,6 +209,16 @@ def test_predictions_of_a_task_newest_first_for_whoever_sees_the_task(
     assert api(anna).get(url).status_code == 404
 
 
+def test_the_schema_describes_the_preannotation_endpoints(api: Any, alice: Any) -> None:
+    text = api(alice).get("/api/schema/").content.decode()
+    for path in (
+        "/api/projects/{name}/preannotations/:",
+        "/api/projects/{name}/preannotations/{job_id}/:",
+        "/api/projects/{name}/tasks/{task_id}/predictions/:",
+    ):
+        assert path in text
+
+
 def test_each_ner_model_predicts_only_the_labels_bound_to_it(alice: Any, project: Project) -> None:
     symptoms = model_row(project, "ner_symptoms", "ner", ["Symptom", "Disease"])
     diseases = model_row(project, "ner_diseases", "ner", ["Disease"])
@@ -385,9 +395,14 @@ MIXED_CONFIG = """<View>
 """
 
 
+NER = ("Symptom", "Disease")
+STATUSES = ("Absent", "Present")
+
+
 def train_mixed_models(spark: Any, models_dir: Any, tasks: list[dict[str, Any]]) -> list[NlpModel]:
     """NER, assertion and two classifiers through the engine, registered as a run would."""
     from training.datasets import Document, ner_data
+    from training.engine.assertion import AssertionExample, AssertionParams, train_assertion
     from training.engine.classification import ClassifierParams, train_classifier
     from training.engine.embeddings import train_word2vec
     from training.engine.ner import NerParams, train_ner
@@ -399,9 +414,10 @@ def train_mixed_models(spark: Any, models_dir: Any, tasks: list[dict[str, Any]])
     ]
     texts = [document.text for document in documents]
     embeddings = train_word2vec(spark, texts)
+    data = ner_data(documents, config)
     ner = train_ner(
         spark,
-        sentences=ner_data(documents, config).sentences,
+        sentences=data.sentences,
         embeddings=embeddings,
         params=NerParams(epochs=3, learning_rate=0.01, batch_size=2, validation_split=0),
         model_dir=models_dir / "ner_mixed_v1",
@@ -411,11 +427,34 @@ def train_mixed_models(spark: Any, models_dir: Any, tasks: list[dict[str, Any]])
         NlpModel.objects.create(
             name="ner_mixed_v1",
             type="ner",
-            labels=list(ner.labels),
+            labels=sorted(data.label_counts),
             path=str(ner.model_dir),
             source=ModelSource.TRAINED,
         )
     ]
+    examples = [
+        AssertionExample(document.text, r["value"]["start"], r["value"]["end"], status)
+        for document in documents
+        for r in document.result
+        if (status := r["value"].get("labels", [""])[0]) in ("Absent", "Present")
+    ]
+    assertion = train_assertion(
+        spark,
+        examples=examples,
+        embeddings=embeddings,
+        params=AssertionParams(epochs=3, learning_rate=0.01, batch_size=4, validation_split=0),
+        model_dir=models_dir / "assertion_mixed_v1",
+        log_dir=models_dir / "logs",
+    )
+    rows.append(
+        NlpModel.objects.create(
+            name="assertion_mixed_v1",
+            type="assertion",
+            labels=list(assertion.labels),
+            path=str(assertion.model_dir),
+            source=ModelSource.TRAINED,
+        )
+    )
     for group, multi_label in (("age", False), ("smoking", True)):
         chosen = [
             next(r for r in document.result if r["from_name"] == group)["value"]["choices"]
@@ -483,5 +522,10 @@ def test_preannotate_with_ner_assertion_and_classification(
             assert chosen == [
                 c for c in ("Smoker", "Nonsmoker") if smoking["value"]["scores"][c] >= 0.5
             ]
-    ner = [r for p in made for r in p.result if r["type"] == "labels"]
-    assert ner, "the NER model found no entity in any open task"
+        entities = [r for r in by_group.get("label", []) if r["value"]["labels"][0] in NER]
+        statuses = [r for r in by_group.get("label", []) if r["value"]["labels"][0] in STATUSES]
+        # one status per entity span, on exactly that span
+        spans = sorted({(r["value"]["start"], r["value"]["end"]) for r in entities})
+        assert sorted((r["value"]["start"], r["value"]["end"]) for r in statuses) == spans
+    entities = [r for p in made for r in p.result if r["value"].get("labels", [""])[0] in NER]
+    assert entities, "the NER model found no entity in any open task"

@@ -27,7 +27,7 @@ import json
 import random
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -101,6 +101,8 @@ class AssertionResult:
     validation: tuple[AssertionExample, ...]
     validation_gold: tuple[str, ...]
     validation_predicted: tuple[str, ...]
+    #: The trained model, ready to predict without loading ``model_dir`` again.
+    predictor: AssertionPredictor = field(repr=False, compare=False)
 
     def validation_metrics(self) -> EntityMetrics:
         """Per status precision/recall/F1 over chunks; micro F1 is the accuracy."""
@@ -174,19 +176,22 @@ def train_assertion(
 
     model_dir.mkdir(parents=True, exist_ok=True)
     if design == "classifier":
-        log_text = _train_classifier_design(
+        log_text, model = _train_classifier_design(
             spark, train, embeddings, params, model_dir, log_dir, on_epoch, window
         )
     else:
-        log_text = _train_ner_design(spark, train, embeddings, params, model_dir, log_dir, on_epoch)
+        log_text, model = _train_ner_design(
+            spark, train, embeddings, params, model_dir, log_dir, on_epoch
+        )
     (model_dir / SIDECAR).write_text(
         json.dumps({"kind": "assertion", "design": design, "labels": statuses, "window": window}),
         encoding="utf-8",
     )
 
+    # The model in memory, not reloaded: loading a TensorFlow graph back costs seconds.
+    predictor = AssertionPredictor.of_model(spark, design, statuses, window, model)
     predicted: list[str] = []
     if validation:
-        predictor = AssertionPredictor(spark, model_dir)
         answers = predictor.predict([(e.text, [(e.start, e.end)]) for e in validation])
         predicted = [per_chunk[0][0] for per_chunk in answers]
     return AssertionResult(
@@ -198,29 +203,51 @@ def train_assertion(
         validation=tuple(validation),
         validation_gold=tuple(example.status for example in validation),
         validation_predicted=tuple(predicted),
+        predictor=predictor,
     )
 
 
 class AssertionPredictor:
-    """A saved assertion model (see ``train_assertion``), loaded once and used for many texts."""
+    """A saved assertion model (see ``train_assertion``), loaded once and used for many texts.
+
+    Each chunk is one text for Spark (its marked sentence or window): fewer than
+    ``LIGHT_PIPELINE_LIMIT`` go through a LightPipeline, more through a DataFrame transform.
+    """
 
     def __init__(self, spark: SparkSession, model_dir: Path) -> None:
         if not (model_dir / SIDECAR).exists():
             raise EngineError(f"No saved assertion model at {model_dir}.")
         sidecar = json.loads((model_dir / SIDECAR).read_text(encoding="utf-8"))
-        self.design: Design = sidecar["design"]
-        self.labels: tuple[str, ...] = tuple(sidecar["labels"])
-        self._window = int(sidecar.get("window", WINDOW))
-        self._spark = spark
-        self._classifier: ClassifierPredictor | None = None
-        self._ner: Any = None
-        self._light: Any = None
-        if self.design == "classifier":
-            self._classifier = ClassifierPredictor(spark, model_dir / "classifier", False)
+        model: Any
+        if sidecar["design"] == "classifier":
+            model = ClassifierPredictor(spark, model_dir / "classifier", False)
         else:
             from pyspark.ml import PipelineModel
 
-            self._ner = PipelineModel.load(str(model_dir))
+            model = PipelineModel.load(str(model_dir))
+        window = int(sidecar.get("window", WINDOW))
+        self._setup(spark, sidecar["design"], sidecar["labels"], window, model)
+
+    @classmethod
+    def of_model(
+        cls, spark: SparkSession, design: Design, labels: Sequence[str], window: int, model: Any
+    ) -> AssertionPredictor:
+        """A predictor over a model in memory (what ``train_assertion`` saves): a
+        ``ClassifierPredictor`` for the classifier design, the NER PipelineModel for the other."""
+        predictor = cls.__new__(cls)
+        predictor._setup(spark, design, labels, window, model)
+        return predictor
+
+    def _setup(
+        self, spark: SparkSession, design: Design, labels: Sequence[str], window: int, model: Any
+    ) -> None:
+        self.design: Design = design
+        self.labels: tuple[str, ...] = tuple(labels)
+        self._window = int(window)
+        self._spark = spark
+        self._classifier: ClassifierPredictor | None = model if design == "classifier" else None
+        self._ner: Any = model if design == "ner" else None
+        self._light: Any = None
 
     def predict(
         self, items: Sequence[tuple[str, Sequence[tuple[int, int]]]]
@@ -356,7 +383,7 @@ def _train_classifier_design(
     log_dir: Path,
     on_epoch: Callable[[int, int], None],
     window: int,
-) -> str:
+) -> tuple[str, ClassifierPredictor]:
     result = train_classifier(
         spark,
         texts=[windowed(e.text, e.start, e.end, window) for e in train],
@@ -375,7 +402,7 @@ def _train_classifier_design(
         log_dir=log_dir,
         on_epoch=on_epoch,
     )
-    return result.log_text
+    return result.log_text, result.predictor
 
 
 def _train_ner_design(
@@ -386,7 +413,7 @@ def _train_ner_design(
     model_dir: Path,
     log_dir: Path,
     on_epoch: Callable[[int, int], None],
-) -> str:
+) -> tuple[str, Any]:
     """NerDL through ``train_ner`` (graph checks, epoch watcher, log), then re-saved as a
     pipeline without a sentence detector: the marked sentence is one piece, as in training,
     even where it holds ". " (``[[ fever. ]] and``)."""
@@ -419,15 +446,16 @@ def _train_ner_design(
         )
         # Every tag's probability on each token, for the vote over the chunk's tokens.
         ner_model.setIncludeAllConfidenceScores(True)
-        PipelineModel(
+        pipeline = PipelineModel(
             stages=[
                 tokenization.document_assembler(output_col=tokenization.SENTENCE_COL),
                 tokenization.tokenizer(),
                 embeddings.model,
                 ner_model,
             ]
-        ).write().overwrite().save(str(model_dir))
-    return result.log_text
+        )
+        pipeline.write().overwrite().save(str(model_dir))
+    return result.log_text, pipeline
 
 
 def _tagged_sentence(example: AssertionExample) -> LabeledSentence:

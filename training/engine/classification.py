@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +66,8 @@ class ClassifierResult:
     #: The classes of each validation text (one for single-label), and what the model chose.
     validation_gold: tuple[tuple[str, ...], ...]
     validation_predicted: tuple[tuple[str, ...], ...]
+    #: The trained model, ready to predict without loading ``model_dir`` again.
+    predictor: ClassifierPredictor = field(repr=False, compare=False)
 
     def validation_metrics(self) -> EntityMetrics:
         return label_metrics(self.validation_gold, self.validation_predicted)
@@ -97,7 +99,11 @@ def train_classifier(
     Texts without any token, or without a class, are left out.
     """
     from pyspark.ml import PipelineModel
-    from sparknlp.annotator import ClassifierDLApproach, MultiClassifierDLApproach
+    from sparknlp.annotator import (
+        ClassifierDLApproach,
+        MultiClassifierDLApproach,
+        MultiClassifierDLModel,
+    )
 
     if len(texts) != len(labels):
         raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
@@ -149,16 +155,22 @@ def train_classifier(
     frame = PipelineModel(stages=features).transform(_label_frame(spark, train, multi_label))
     with ZeroBasedEpochWatcher(log_file, params.epochs, on_epoch):
         classifier = approach.fit(frame)
+    if multi_label:
+        # Spark NLP 5.5.3 wraps the fitted Java MultiClassifierDLModel in the Python class of
+        # ClassifierDLModel, which has no threshold; the right wrapper has.
+        classifier = MultiClassifierDLModel(java_model=classifier._java_obj)
 
-    PipelineModel(stages=[*features, classifier]).write().overwrite().save(str(model_dir))
+    pipeline = PipelineModel(stages=[*features, classifier])
+    pipeline.write().overwrite().save(str(model_dir))
     (model_dir / SIDECAR).write_text(
         json.dumps({"kind": "classification", "multi_label": multi_label, "classes": classes}),
         encoding="utf-8",
     )
 
+    # The model in memory, not reloaded: loading a TensorFlow graph back costs seconds.
+    predictor = ClassifierPredictor.of_pipeline(spark, pipeline, classes, multi_label)
     predicted: list[tuple[str, ...]] = []
     if validation:
-        predictor = ClassifierPredictor(spark, model_dir, multi_label)
         scores = predictor.predict([text for text, _ in validation])
         predicted = [tuple(chosen_classes(s, multi_label)) for s in scores]
     return ClassifierResult(
@@ -169,6 +181,7 @@ def train_classifier(
         train_count=len(train),
         validation_gold=tuple(tuple(example_classes) for _, example_classes in validation),
         validation_predicted=tuple(predicted),
+        predictor=predictor,
     )
 
 
@@ -184,10 +197,24 @@ class ClassifierPredictor:
         if bool(sidecar.get("multi_label")) != multi_label:
             kind = "multi-label" if sidecar.get("multi_label") else "single-label"
             raise EngineError(f"The model at {model_dir} is a {kind} classifier.")
-        self.classes: tuple[str, ...] = tuple(sidecar["classes"])
+        self._setup(spark, PipelineModel.load(str(model_dir)), sidecar["classes"], multi_label)
+
+    @classmethod
+    def of_pipeline(
+        cls, spark: SparkSession, pipeline: Any, classes: Sequence[str], multi_label: bool
+    ) -> ClassifierPredictor:
+        """A predictor over a fitted pipeline in memory (what ``train_classifier`` saves)."""
+        predictor = cls.__new__(cls)
+        predictor._setup(spark, pipeline, classes, multi_label)
+        return predictor
+
+    def _setup(
+        self, spark: SparkSession, pipeline: Any, classes: Sequence[str], multi_label: bool
+    ) -> None:
+        self.classes: tuple[str, ...] = tuple(classes)
         self.multi_label = multi_label
         self._spark = spark
-        self._model = PipelineModel.load(str(model_dir))
+        self._model = pipeline
         if multi_label:
             # MultiClassifierDL writes an annotation only for classes over its threshold, and the
             # scores ride in those annotations' metadata: with 0 every class comes back with its
