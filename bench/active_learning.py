@@ -45,7 +45,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -216,17 +216,35 @@ class Bench:
         return score, sorted(certainties, key=lambda index: (certainties[index], index))
 
 
-def run_seed(bench: Bench, seed: int, *, start: int, step: int, rounds: int) -> Curves:
-    """F1 after each round for both strategies of one seed: {strategy: [f1 per round]}."""
+def run_seed(
+    bench: Bench,
+    seed: int,
+    *,
+    start: int,
+    step: int,
+    rounds: int,
+    done: Curves,
+    save: Callable[[Curves], None],
+) -> Curves:
+    """F1 after each round for both strategies of one seed: {strategy: [f1 per round]}.
+
+    Curves already complete in ``done`` (from ``--resume``) are kept; an unfinished one is run
+    again from its start, since its picks depend on models that are gone. ``save`` gets the
+    curves after every round.
+    """
+    curves = {strategy: f1s for strategy, f1s in done.items() if len(f1s) == rounds}
+    todo = [strategy for strategy in STRATEGIES if strategy not in curves]
+    if not todo:
+        log(f"seed {seed}: done in an earlier run")
+        return curves
     rng = random.Random(seed)
     initial = rng.sample(range(len(bench.pool)), start)
     model_dir = bench.train(initial, seed=seed, name=f"s{seed}-initial")
     chosen = set(initial)
     rest = [i for i in range(len(bench.pool)) if i not in chosen]
     first_f1, first_ranking = bench.evaluate(model_dir, rest if rounds > 1 else [])
-    log(f"seed {seed}: {start} labels, F1 {first_f1:.4f} (both strategies)")
-    curves: Curves = {}
-    for strategy in STRATEGIES:
+    log(f"seed {seed}: {start} labels, F1 {first_f1:.4f} ({', '.join(todo)})")
+    for strategy in todo:
         picked, scores, ranking = list(initial), [first_f1], first_ranking
         pick_rng = random.Random(seed * 1000 + 1)
         for round_number in range(2, rounds + 1):
@@ -247,6 +265,7 @@ def run_seed(bench: Bench, seed: int, *, start: int, step: int, rounds: int) -> 
             score, ranking = bench.evaluate(next_model, unlabelled)
             scores.append(score)
             shutil.rmtree(next_model, ignore_errors=True)
+            save({**curves, strategy: scores})
             # How many gold entities the new picks hold tells whether a strategy finds them.
             entities = sum(len(bench.pool[i].spans()) for i in new)
             log(
@@ -365,6 +384,11 @@ def main() -> None:
         action="store_true",
         help="smoke run: 1 seed, pool 300, 3 rounds of 20 from 20, 1 epoch, 200 test sentences",
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the complete curves of var/bench/active_learning.json (same setup only)",
+    )
     args = parser.parse_args()
     test = ncbi("test")
     if args.quick:
@@ -384,6 +408,20 @@ def main() -> None:
     )
     log(setup)
 
+    raw_path = OUT_DIR / "active_learning.json"
+    results: Results = {}
+    if args.resume and raw_path.exists():
+        saved = json.loads(raw_path.read_text())
+        if saved["setup"] != setup:
+            sys.exit(f"{raw_path} holds another setup: {saved['setup']}")
+        results = {int(seed): curves for seed, curves in saved["f1"].items()}
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+
+    def save(seed: int, curves: Curves) -> None:
+        # After every round, so a run cut short (a shared machine) keeps what it finished.
+        results[seed] = curves
+        raw_path.write_text(json.dumps({"setup": setup, "labels": labels, "f1": results}))
+
     started = time.perf_counter()
     spark = start_spark(
         master=settings.SPARK_MASTER,
@@ -391,9 +429,6 @@ def main() -> None:
         jars_dir=settings.SPARK_JARS_DIR,
         app_name="bench-active-learning",
     )
-    results: Results = {}
-    raw_path = OUT_DIR / "active_learning.json"
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-al-") as work:
         embeddings = train_word2vec(spark, [s.text for s in train + devel], dimension=100)
         log("Word2Vec trained")
@@ -408,11 +443,13 @@ def main() -> None:
         )
         for seed in range(1, args.seeds + 1):
             results[seed] = run_seed(
-                bench, seed, start=args.start, step=args.step, rounds=args.rounds
-            )
-            # Written after every seed, so a run cut short still leaves its finished seeds.
-            raw_path.write_text(
-                json.dumps({"setup": setup, "labels": labels, "f1": results}, indent=1)
+                bench,
+                seed,
+                start=args.start,
+                step=args.step,
+                rounds=args.rounds,
+                done=results.get(seed, {}),
+                save=lambda curves, seed=seed: save(seed, curves),
             )
     spark.stop()
     minutes = (time.perf_counter() - started) / 60

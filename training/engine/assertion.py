@@ -97,7 +97,7 @@ class AssertionResult:
     log_text: str
     labels: tuple[str, ...]
     train_count: int
-    #: The held-out examples, their statuses and what the saved model predicts for them.
+    #: The held-out examples, their statuses and what the trained model predicts for them.
     validation: tuple[AssertionExample, ...]
     validation_gold: tuple[str, ...]
     validation_predicted: tuple[str, ...]

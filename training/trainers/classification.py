@@ -140,8 +140,9 @@ def _train_group(context: RunContext, group: ChoicesGroup) -> tuple[TrainedModel
     used_params: dict[str, Any] = dict(classifier_params.__dict__)
     if multi_label:
         used_params.pop("dropout")  # MultiClassifierDL has none
-    log = TrainingLog(title=f'Classification model {name} for <Choices name="{group.name}">',
-                      context=context)
+    log = TrainingLog(
+        title=f'Classification model {name} for <Choices name="{group.name}">', context=context
+    )
     log.parameters(used_params)
     log.section(
         "Embeddings",
