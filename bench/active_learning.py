@@ -403,9 +403,9 @@ def main() -> None:
     setup = (
         f"NCBI disease: pool of {len(pool)} of {len(train)} train sentences (fixed, seed "
         f"{POOL_SEED}), {len(test)} test sentences, labels {labels[0]}..{labels[-1]} by "
-        f"{args.step}, {args.epochs} epochs per model, seeds 1..{args.seeds}, Word2Vec 100d on "
+        f"{args.step}, {args.epochs} epochs per model, Word2Vec 100d on "
         f"{len(train) + len(devel)} train+devel texts"
-    )
+    )  # without the seed count, so --resume can add seeds to a finished run
     log(setup)
 
     raw_path = OUT_DIR / "active_learning.json"
@@ -462,7 +462,7 @@ def main() -> None:
         f"Active learning on NCBI disease (pool {len(pool)}, {args.seeds} seeds, "
         f"{args.epochs} epochs)",
     )
-    print(setup)
+    print(f"{setup}, seeds 1..{args.seeds}")
     print("F1 = entity-level micro F1 on the test split; mean ± std (min–max) over seeds.\n")
     print(table(labels, results))
     print()

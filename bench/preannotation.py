@@ -10,7 +10,8 @@ and times
 
 * annolab: ``training.preannotation.preannotate_batch`` over the job's batches, exactly as the
   child process runs it (task rows read, every model predicted, regions built, predictions
-  stored), with the models loaded beforehand as the child loads them once;
+  stored), with the models loaded beforehand as the child loads them once; in batches of the
+  product's ``BATCH_SIZE`` and, for comparison, of ``--compare-batch-sizes`` (default 200);
 * bare: each saved pipeline's own ``transform`` over all N texts at once, collecting only the
   annotation column a caller needs. The assertion model's inputs (each NER chunk's sentence with
   the chunk marked) are built before timing, so the bare side does strictly less work.
@@ -248,6 +249,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--compare-batch-sizes",
+        type=lambda text: [int(n) for n in text.split(",") if n],
+        default=[200],
+        help="also time annolab's path with these batch sizes (comma-separated)",
+    )
     args = parser.parse_args()
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -275,18 +282,23 @@ def main() -> None:
     preannotator = Preannotator(spark, deployed)
     bare = BarePipelines(spark, paths, texts)
 
-    def annolab() -> None:
-        for first in range(0, len(task_ids), BATCH_SIZE):
-            with transaction.atomic():
-                preannotate_batch(
-                    preannotator,
-                    project_id=project.pk,
-                    task_ids=task_ids[first : first + BATCH_SIZE],
-                )
+    def annolab(batch_size: int) -> Callable[[], None]:
+        def run() -> None:
+            for first in range(0, len(task_ids), batch_size):
+                with transaction.atomic():
+                    preannotate_batch(
+                        preannotator,
+                        project_id=project.pk,
+                        task_ids=task_ids[first : first + batch_size],
+                    )
 
-    timings: dict[str, list[float]] = {"bare": [], "annolab": []}
-    runs: dict[str, Callable[[], Any]] = {"bare": lambda: bare.transform(texts), "annolab": annolab}
-    # Round 0 warms up both sides (TensorFlow sessions, LightPipelines, the JIT) and is dropped.
+        return run
+
+    runs: dict[str, Callable[[], Any]] = {"bare": lambda: bare.transform(texts)}
+    for batch_size in dict.fromkeys([BATCH_SIZE, *args.compare_batch_sizes]):
+        runs[f"annolab, batches of {batch_size}"] = annolab(batch_size)
+    timings: dict[str, list[float]] = {name: [] for name in runs}
+    # Round 0 warms up both sides (TensorFlow sessions, the JIT) and is dropped.
     for round_number in range(args.rounds + 1):
         for name, run in runs.items():
             started = time.perf_counter()
@@ -296,7 +308,7 @@ def main() -> None:
                 timings[name].append(seconds)
             label = f"round {round_number}" if round_number else "warm-up"
             print(f"{label}: {name} {seconds:.2f} s", flush=True)
-            if name == "annolab":
+            if name.startswith("annolab"):
                 stored = Prediction.objects.filter(task__project=project).count()
                 assert stored == len(task_ids), stored
                 Prediction.objects.filter(task__project=project).delete()
@@ -306,8 +318,8 @@ def main() -> None:
     rates = {name: len(texts) / min(seconds) for name, seconds in timings.items()}
     for name, seconds in timings.items():
         rounds = ", ".join(f"{s:.2f}" for s in seconds)
-        print(f"{name:>10}: {rates[name]:8.1f} tasks/s  (rounds: {rounds} s)")
-    print(f"ratio annolab / bare: {rates['annolab'] / rates['bare']:.2f}")
+        ratio = f"  ratio to bare {rates[name] / rates['bare']:.2f}" if name != "bare" else ""
+        print(f"{name:>26}: {rates[name]:6.1f} tasks/s (rounds: {rounds} s){ratio}")
     spark.stop()
 
 

@@ -19,6 +19,7 @@ A prediction's result is in Label Studio's region format (api.md, task format):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -127,7 +128,6 @@ class Preannotator:
     def __init__(self, spark: SparkSession, deployed: DeployedModels) -> None:
         from training.engine.predict import NerPredictor
 
-        self.deployed = deployed
         self.model_name = deployed.model_name
         self._ner = [
             (NerPredictor(spark, Path(model.path)), targets) for model, targets in deployed.ner
@@ -153,47 +153,49 @@ class Preannotator:
 
     def regions(self, texts: Sequence[str]) -> list[list[Region]]:
         """The result of each text's prediction, in Label Studio's region format."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifiers") as pool:
+            # Classification needs nothing from NER, so it runs beside NER and assertion: while
+            # Python unpacks one model's annotations, Spark works on the other's job.
+            choices = pool.submit(self._choices, texts)
+            results = self._entities(texts)
+            for result, regions in zip(results, choices.result(), strict=True):
+                result.extend(regions)
+        for result in results:
+            for number, region in enumerate(result, start=1):
+                region["id"] = f"p{number}"
+        return results
+
+    def _entities(self, texts: Sequence[str]) -> list[list[Region]]:
+        """NER regions of every NER model, then a status region on each of their spans."""
         results: list[list[Region]] = [[] for _ in texts]
-        spans: list[list[tuple[int, int, Target]]] = [[] for _ in texts]
+        spans: list[set[tuple[int, int]]] = [set() for _ in texts]
         for predictor, targets in self._ner:
             for index, entities in enumerate(predictor.predict(texts)):
                 for entity in entities:
                     target = targets.get(entity.label)
                     if target is None:
                         continue  # the config binds this label to another model, or none
+                    start, end = entity.start, entity.end
                     results[index].append(
                         _labels_region(
-                            target,
-                            entity.start,
-                            entity.end,
-                            texts[index],
-                            entity.label,
-                            entity.confidence,
+                            target, start, end, texts[index], entity.label, entity.confidence
                         )
                     )
-                    spans[index].append((entity.start, entity.end, target))
+                    spans[index].add((start, end))
         if self._assertion is not None:
             self._add_statuses(texts, spans, results)
-        self._add_choices(texts, results)
-        for result in results:
-            for number, region in enumerate(result, start=1):
-                region["id"] = f"p{number}"
         return results
 
     def _add_statuses(
         self,
         texts: Sequence[str],
-        spans: list[list[tuple[int, int, Target]]],
+        spans: list[set[tuple[int, int]]],
         results: list[list[Region]],
     ) -> None:
         assert self._assertion is not None
         predictor, statuses = self._assertion
         # One status per distinct span: two NER regions on one span share their assertion.
-        chunked = [
-            (index, sorted({(start, end) for start, end, _ in spans[index]}))
-            for index in range(len(texts))
-        ]
-        chunked = [(index, chunks) for index, chunks in chunked if chunks]
+        chunked = [(index, sorted(chunks)) for index, chunks in enumerate(spans) if chunks]
         if not chunked:
             return
         predicted = predictor.predict([(texts[index], chunks) for index, chunks in chunked])
@@ -206,17 +208,19 @@ class Preannotator:
                     _labels_region(target, start, end, texts[index], status, confidence)
                 )
 
-    def _add_choices(self, texts: Sequence[str], results: list[list[Region]]) -> None:
+    def _choices(self, texts: Sequence[str]) -> list[list[Region]]:
+        results: list[list[Region]] = [[] for _ in texts]
         # A blank text has nothing to classify; some classifiers fail on an empty document.
         todo = [index for index, text in enumerate(texts) if text.strip()]
-        if not todo or not self._classifiers:
-            return
+        if not todo:
+            return results
         subset = [texts[index] for index in todo]
         for predictor, group in self._classifiers:
             for index, scores in zip(todo, predictor.predict(subset), strict=True):
                 region = _choices_region(group, scores)
                 if region is not None:
                     results[index].append(region)
+        return results
 
 
 def score_of(result: Sequence[Region]) -> float | None:

@@ -71,9 +71,6 @@ def test_default_trains_one_group_and_all_trains_every_group() -> None:
 
 @pytest.mark.spark
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    reason="issue 4 is open: failed in the session's last verification run", strict=False
-)
 def test_every_choices_group_gets_its_classifier(
     api: Any,
     alice: Any,

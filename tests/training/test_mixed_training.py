@@ -24,9 +24,6 @@ from training.models import JobStatus, TrainingRun
 pytestmark = [
     pytest.mark.spark,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.xfail(
-        reason="issue 4 is open: not verified green in the session's last run", strict=False
-    ),
 ]
 
 MIXED_CONFIG = """<View>

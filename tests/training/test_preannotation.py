@@ -487,9 +487,6 @@ def train_mixed_models(spark: Any, models_dir: Any, tasks: list[dict[str, Any]])
 @pytest.mark.spark
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("workdirs")
-@pytest.mark.xfail(
-    reason="issue 4 is open: not verified green in the session's last run", strict=False
-)
 def test_preannotate_with_ner_assertion_and_classification(
     api: Any, alice: Any, spark: Any
 ) -> None:
