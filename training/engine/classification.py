@@ -157,8 +157,12 @@ def train_classifier(
         classifier = approach.fit(frame)
     if multi_label:
         # Spark NLP 5.5.3 wraps the fitted Java MultiClassifierDLModel in the Python class of
-        # ClassifierDLModel, which has no threshold; the right wrapper has.
-        classifier = MultiClassifierDLModel(java_model=classifier._java_obj)
+        # ClassifierDLModel, which has no threshold; the right wrapper has. The Java object
+        # changes hands: a wrapper detaches its Java object from py4j when garbage-collected
+        # (JavaWrapper.__del__), which would leave the new wrapper dangling ("Target Object ID
+        # does not exist") whenever the collector happened to run before the next call.
+        java_model, classifier._java_obj = classifier._java_obj, None
+        classifier = MultiClassifierDLModel(java_model=java_model)
 
     pipeline = PipelineModel(stages=[*features, classifier])
     pipeline.write().overwrite().save(str(model_dir))
@@ -167,8 +171,10 @@ def train_classifier(
         encoding="utf-8",
     )
 
-    # The model in memory, not reloaded: loading a TensorFlow graph back costs seconds.
-    predictor = ClassifierPredictor.of_pipeline(spark, pipeline, classes, multi_label)
+    # Validation goes through the saved model, as pre-annotation will: a LightPipeline over the
+    # in-memory pipeline once failed in a full test run with "Target Object ID does not exist
+    # for this gateway" (a py4j wrapper's Java object released under it). Reloading costs seconds.
+    predictor = ClassifierPredictor(spark, model_dir, multi_label)
     predicted: list[tuple[str, ...]] = []
     if validation:
         scores = predictor.predict([text for text, _ in validation])
@@ -198,15 +204,6 @@ class ClassifierPredictor:
             kind = "multi-label" if sidecar.get("multi_label") else "single-label"
             raise EngineError(f"The model at {model_dir} is a {kind} classifier.")
         self._setup(spark, PipelineModel.load(str(model_dir)), sidecar["classes"], multi_label)
-
-    @classmethod
-    def of_pipeline(
-        cls, spark: SparkSession, pipeline: Any, classes: Sequence[str], multi_label: bool
-    ) -> ClassifierPredictor:
-        """A predictor over a fitted pipeline in memory (what ``train_classifier`` saves)."""
-        predictor = cls.__new__(cls)
-        predictor._setup(spark, pipeline, classes, multi_label)
-        return predictor
 
     def _setup(
         self, spark: SparkSession, pipeline: Any, classes: Sequence[str], multi_label: bool
