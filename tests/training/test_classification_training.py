@@ -71,11 +71,6 @@ def test_default_trains_one_group_and_all_trains_every_group() -> None:
 
 @pytest.mark.spark
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    reason="passes alone; in a full run the child once failed validating the multi-label "
-    "model (py4j 'Target Object ID does not exist'); validation now reloads the saved model",
-    strict=False,
-)
 def test_every_choices_group_gets_its_classifier(
     api: Any,
     alice: Any,
