@@ -21,10 +21,7 @@ from tests.training.synthetic import labelled_tasks, with_choice, with_systems, 
 from tests.training.worker import start_worker, wait_for
 from training.models import JobStatus, TrainingRun
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [pytest.mark.spark, pytest.mark.django_db(transaction=True)]
 
 MIXED_CONFIG = """<View>
   <Text name="text" value="$text"/>

@@ -158,9 +158,7 @@ def train_classifier(
     if multi_label:
         # Spark NLP 5.5.3 wraps the fitted Java MultiClassifierDLModel in the Python class of
         # ClassifierDLModel, which has no threshold; the right wrapper has. The Java object
-        # changes hands: a wrapper detaches its Java object from py4j when garbage-collected
-        # (JavaWrapper.__del__), which would leave the new wrapper dangling ("Target Object ID
-        # does not exist") whenever the collector happened to run before the next call.
+        # changes hands, so only the new wrapper may release it (JavaWrapper.__del__ detaches).
         java_model, classifier._java_obj = classifier._java_obj, None
         classifier = MultiClassifierDLModel(java_model=java_model)
 
