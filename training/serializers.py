@@ -33,7 +33,8 @@ class RunSerializer(serializers.ModelSerializer):
         ]
 
     def get_models(self, run: TrainingRun) -> list[str]:
-        return [r["model"] for r in run.results if r.get("model")]
+        # A classification result names one model per <Choices> group, comma-separated.
+        return [name for r in run.results if r.get("model") for name in r["model"].split(", ")]
 
 
 class RunCreateSerializer(serializers.Serializer):

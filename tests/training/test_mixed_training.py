@@ -99,6 +99,9 @@ def test_one_run_trains_and_deploys_every_model_type(
             "error": "",
         },
     ]
+    body = api(mike).get(f"/api/projects/{project.name}/trainings/{run_id}/").json()
+    assert sorted(body["models"]) == sorted([ner, assertion, age, systems])
+
     listed = api(mike).get(f"/api/models/?project={project.name}").json()["results"]
     assert {m["name"]: m["type"] for m in listed} == {
         ner: "ner",
