@@ -20,6 +20,7 @@ from projects.labeling_config import (
     LabelingConfigError,
     bind_models,
     parse_labeling_config,
+    reading,
     validate_labeling_config,
 )
 
@@ -721,7 +722,7 @@ def test_any_doctype_is_rejected_before_parsing(xml, line):
 )
 def test_the_parser_itself_neither_reads_files_nor_expands_entities(xml, monkeypatch):
     # Defence in depth: even if the DOCTYPE scan missed one, the parser must not resolve it.
-    monkeypatch.setattr(labeling_config, "_doctype_offset", lambda xml: None)
+    monkeypatch.setattr(reading, "_doctype_offset", lambda xml: None)
 
     errors = validate_labeling_config(xml)
 
@@ -761,7 +762,7 @@ def test_the_size_cap_counts_bytes_not_characters():
 
 def test_the_module_imports_without_django():
     # Training workers and scripts read configs without Django settings.
-    root = Path(labeling_config.__file__).resolve().parent.parent
+    root = Path(labeling_config.__file__).resolve().parents[2]
     code = "import sys, projects.labeling_config; assert 'django' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
 
