@@ -1,25 +1,29 @@
 """Mixed projects (NER + assertion status + classification) on real Spark NLP.
 
 One run trains every model type in one Spark session: one model per type and per ``<Choices>``
-group, each with its own log, all logs in the run's zip, and deployment rewrites every tag to its
-model. A second run shows that one model failing on its data leaves the run ``partial`` with the
-other models trained and deployed.
+group (a single-choice ClassifierDL and a multiple-choice MultiClassifierDL), while a third group,
+whose completions all chose the same class, cannot be trained and must not take the others down
+with it. Each model has its own log, all logs are in the run's zip, and deployment rewrites every
+tag to its model. The same project is then pre-annotated through the API, so the four models are
+trained once for both (a real run is the slowest part of the suite). A second run shows that one
+model failing on its data leaves the run ``partial`` with the other models trained and deployed.
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from projects import services as project_services
 from projects.imports import tasks_import
-from projects.models import Project, Role
+from projects.models import Prediction, Project, Role
 from tests.training.synthetic import labelled_tasks, with_choice, with_systems, without_regions
-from tests.training.worker import start_worker, wait_for
-from training.models import JobStatus, TrainingRun
+from tests.training.worker import check_regions, run_preannotation, start_worker, wait_for
+from training.models import JobStatus, NlpModel, TrainingRun
 
 pytestmark = [pytest.mark.spark, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +39,10 @@ MIXED_CONFIG = """<View>
     <Choice value="Child"/>
     <Choice value="Adult"/>
   </Choices>
+  <Choices name="smoking" toName="text" choice="single">
+    <Choice value="Smoker"/>
+    <Choice value="Nonsmoker"/>
+  </Choices>
   <Choices name="systems" toName="text" choice="multiple">
     <Choice value="Respiratory"/>
     <Choice value="Neurological"/>
@@ -43,10 +51,15 @@ MIXED_CONFIG = """<View>
 </View>
 """
 
-PARAMS = {"epochs": 2, "validation_split": 0.25, "batch_size": 4, "learning_rate": 0.01}
+# Three epochs of batches of 2 at this rate: enough for the tiny NER model to find entities in
+# the open tasks, which the pre-annotation checks need.
+PARAMS = {"epochs": 3, "validation_split": 0.25, "batch_size": 2, "learning_rate": 0.01}
+NER_LABELS = ("Symptom", "Disease")
+STATUSES = ("Absent", "Present")
 
 
 def mixed_tasks() -> list[dict[str, Any]]:
+    """40 labelled notes (age, systems, no smoking choice) and 5 open ones."""
     return with_systems(without_regions(labelled_tasks(40), "smoking"))
 
 
@@ -60,11 +73,17 @@ def train_now(api: Any, user: Any, project: Project, params: dict[str, Any], cap
     assert response.status_code == 202, response.json()
     run_id = response.json()["id"]
     worker = start_worker(run_id)
-    wait_for(
-        lambda: TrainingRun.objects.get(pk=run_id).status not in ("queued", "running"),
-        seconds=1800,  # a busy machine; a run normally takes a few minutes
-    )
+    seen: set[str] = set()
+
+    def finished() -> bool:
+        run = api(user).get(f"/api/projects/{project.name}/trainings/{run_id}/").json()
+        if run["progress"]:
+            seen.add(run["progress"]["model_type"])
+        return run["status"] not in ("queued", "running")
+
+    wait_for(finished, seconds=1800)  # a busy machine; a run normally takes a few minutes
     worker.join(timeout=30)
+    assert seen <= {"ner", "assertion", "classification"} and seen, seen
     return run_id
 
 
@@ -74,11 +93,15 @@ def new_project(alice: Any, name: str) -> Project:
     return project
 
 
-def test_one_run_trains_and_deploys_every_model_type(
-    api: Any, alice: Any, mike: Any, workdirs: Any, django_capture_on_commit_callbacks: Any
+@pytest.mark.usefixtures("workdirs")
+def test_one_run_trains_and_deploys_every_model_type_then_preannotates(
+    api: Any, alice: Any, mike: Any, spark: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     project = new_project(alice, "mixed")
-    tasks_import(project=project, payload=mixed_tasks())
+    # Every completion chose "Smoker": that group cannot be trained, the others can.
+    tasks = with_choice(with_systems(labelled_tasks(40)), "smoking", "Smoker")
+    open_ids = tasks_import(project=project, payload=tasks).task_ids[40:]
+    assert len(open_ids) == 5
 
     params = {**PARAMS, "classification_groups": "all"}
     run_id = train_now(api, mike, project, params, django_capture_on_commit_callbacks)
@@ -103,12 +126,29 @@ def test_one_run_trains_and_deploys_every_model_type(
     assert sorted(body["models"]) == sorted([ner, assertion, age, systems])
 
     listed = api(mike).get(f"/api/models/?project={project.name}").json()["results"]
-    assert {m["name"]: m["type"] for m in listed} == {
+    models = {m["name"]: m for m in listed}
+    assert {name: m["type"] for name, m in models.items()} == {
         ner: "ner",
         assertion: "assertion",
         age: "classification",
         systems: "classification",
     }
+
+    # single choice: ClassifierDL, per class scores and a confusion matrix over the validation
+    age_metrics = models[age]["metrics"]
+    assert models[age]["labels"] == ["Adult", "Child"]
+    assert NlpModel.objects.get(name=age).choices_group == "age"
+    assert not NlpModel.objects.get(name=age).multi_label
+    support = sum(score["support"] for score in age_metrics["per_label"].values())
+    assert 9 <= support <= 11  # a quarter of each class of the 40 documents
+    assert age_metrics["confusion_matrix"]["labels"] == ["Adult", "Child"]
+    assert sum(map(sum, age_metrics["confusion_matrix"]["matrix"])) == support
+    assert 0 <= age_metrics["micro"]["f1"] <= 1
+    # multiple choice: MultiClassifierDL over the same documents, per label scores
+    assert set(models[systems]["labels"]) == {"Respiratory", "Neurological", "Other"}
+    assert NlpModel.objects.get(name=systems).multi_label
+    assert set(models[systems]["metrics"]["per_label"]) <= {"Respiratory", "Neurological", "Other"}
+    assert "confusion_matrix" not in models[systems]["metrics"]
 
     # each model its own log, and the run's zip holds all of them
     titles = {
@@ -120,20 +160,91 @@ def test_one_run_trains_and_deploys_every_model_type(
     for name, title in titles.items():
         log = api(mike).get(f"/api/models/{name}/logs").content.decode()
         assert log.startswith(f"annolab training log: {title}\n"), name
-        assert "Epoch 2/2" in log or "Epoch 1/2" in log, name
+        assert "Epoch 3/3" in log or "Epoch 2/3" in log, name
+    # a classifier's log also says why the smoking group was not trained
+    for name, kind in ((age, "ClassifierDL"), (systems, "MultiClassifierDL")):
+        log = api(mike).get(f"/api/models/{name}/logs").content.decode()
+        for expected in (
+            kind,
+            "epochs: 3",
+            "40 documents with a choice for this group",
+            "micro",
+            "Other groups of this run that could not be trained",
+            '<Choices name="smoking">: A classifier needs at least 2 classes, but every '
+            "selected completion chose 'Smoker'.",
+        ):
+            assert expected in log, (name, expected)
     archive = zipfile.ZipFile(
         io.BytesIO(api(mike).get(f"/api/projects/{project.name}/trainings/{run_id}/logs").content)
     )
     assert {f"{name}.log" for name in titles} <= set(archive.namelist())
 
-    # deployment rewrote every tag to the model that predicts it
+    # deployment rewrote every tag to the model that predicts it; smoking has none
     config = Project.objects.get(pk=project.pk).labeling_config
     assert f'<Label value="Symptom" model="{ner}"/>' in config
     assert f'<Label value="Disease" model="{ner}"/>' in config
     assert f'<Label value="Absent" assertion="true" model="{assertion}"/>' in config
     assert f'<Label value="Present" assertion="true" model="{assertion}"/>' in config
     assert f'<Choices name="age" toName="text" choice="single" model="{age}">' in config
+    assert '<Choices name="smoking" toName="text" choice="single">' in config
     assert f'<Choices name="systems" toName="text" choice="multiple" model="{systems}">' in config
+
+    check_classifier_scores(spark, age, systems, [task["data"]["text"] for task in tasks])
+
+    # pre-annotation of the open tasks with all four deployed models, in the worker's child
+    job = run_preannotation(api, mike, project, {})
+    assert job["status"] == "succeeded", job["error"]
+    assert job["progress"] == {"done": 5, "total": 5}
+    assert job["models_used"] == [ner, assertion, age, systems]
+    made = list(Prediction.objects.filter(task__project=project).select_related("task"))
+    assert sorted(p.task_id for p in made) == sorted(open_ids)
+    assert {p.model_name for p in made} == {f"{ner}+{assertion}+{age}+{systems}"}
+    for prediction in made:
+        check_regions(prediction)
+        by_group: dict[str, list[dict[str, Any]]] = {}
+        for region in prediction.result:
+            by_group.setdefault(region["from_name"], []).append(region)
+        assert "smoking" not in by_group  # no model
+        # one choices region for the single-choice group, whose choice is the best score
+        (chosen_age,) = by_group["age"]
+        scores = chosen_age["value"]["scores"]
+        assert set(scores) == {"Child", "Adult"}
+        assert chosen_age["value"]["choices"] == [max(scores, key=lambda c: scores[c])]
+        assert chosen_age["value"]["confidence"] == max(scores.values())
+        # the multiple-choice group: every class at 0.5 or more, in the config's order
+        for region in by_group.get("systems", []):
+            scores = region["value"]["scores"]
+            assert region["value"]["choices"] == [
+                c for c in ("Respiratory", "Neurological", "Other") if scores[c] >= 0.5
+            ]
+        labels = by_group.get("label", [])
+        entities = [r for r in labels if r["value"]["labels"][0] in NER_LABELS]
+        statuses = [r for r in labels if r["value"]["labels"][0] in STATUSES]
+        # one status per entity span, on exactly that span
+        spans = sorted({(r["value"]["start"], r["value"]["end"]) for r in entities})
+        assert sorted((r["value"]["start"], r["value"]["end"]) for r in statuses) == spans
+    found = [r for p in made for r in p.result if r["value"].get("labels", [""])[0] in NER_LABELS]
+    assert found, "the NER model found no entity in any open task"
+
+
+def check_classifier_scores(spark: Any, age: str, systems: str, texts: list[str]) -> None:
+    """What pre-annotation gets from the saved classifiers: every class with a score in [0, 1],
+    the same from a LightPipeline (a few texts) as from a DataFrame transform (many)."""
+    from training.engine.classification import ClassifierPredictor
+
+    single = ClassifierPredictor(spark, Path(NlpModel.objects.get(name=age).path), False)
+    few = single.predict(texts[:3])
+    for scores in few:
+        assert set(scores) == {"Adult", "Child"}
+        assert all(0.0 <= p <= 1.0 for p in scores.values())
+        assert sum(scores.values()) == pytest.approx(1.0, abs=1e-3)  # softmax
+    many = single.predict(texts * 2)  # 90 texts: a DataFrame transform
+    for mine, theirs in zip(few, many[:3], strict=True):
+        assert mine == pytest.approx(theirs, abs=1e-4)
+    multi = ClassifierPredictor(spark, Path(NlpModel.objects.get(name=systems).path), True)
+    for scores in multi.predict(texts[:3] + [""]):
+        assert set(scores) == {"Respiratory", "Neurological", "Other"}
+        assert all(0.0 <= p <= 1.0 for p in scores.values())
 
 
 def test_a_model_that_cannot_train_leaves_the_run_partial(

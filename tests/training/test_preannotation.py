@@ -2,7 +2,9 @@
 
 The Spark test trains a NER model through Train Now (deploy on), then pre-annotates through the
 API with the supervisor in a thread, as the django-q2 worker runs it, so the predictions checked
-here come from the child process that production runs.
+here come from the child process that production runs. A mixed project (NER, assertion status
+and classifiers) is pre-annotated in ``test_mixed_training``, right after the run that trains its
+models, so those four models are trained once.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from projects import services as project_services
@@ -19,17 +20,18 @@ from projects.labeling_config import parse_labeling_config
 from projects.models import Prediction, Project, Role, Task
 from tests.personas import span
 from tests.training.synthetic import labelled_tasks
-from tests.training.worker import start_worker, wait_for
+from tests.training.worker import (
+    check_regions,
+    preannotations,
+    run_preannotation,
+    start_worker,
+    wait_for,
+)
 from training import services
-from training import tasks as worker_tasks
 from training.models import JobStatus, ModelSource, NlpModel, PreannotationJob, TrainingRun
 from training.predictors import Target, deployed_models
 
 TEXT = "Patient denies chest pain but has pneumonia."
-
-
-def preannotations(project: Project) -> str:
-    return f"/api/projects/{project.name}/preannotations/"
 
 
 def model_row(project: Project, name: str, model_type: str, labels: list[str], **extra: Any) -> Any:
@@ -268,42 +270,6 @@ def train_and_deploy(api: Any, user: Any, project: Project, params: dict[str, An
     return run
 
 
-def run_preannotation(
-    api: Any, user: Any, project: Project, body: dict[str, Any]
-) -> dict[str, Any]:
-    """POST a pre-annotation, run it as the worker does, and return the finished job."""
-    response = api(user).post(preannotations(project), body, format="json")
-    assert response.status_code == 202, response.json()
-    job = response.json()
-    assert job["status"] == "queued" and job["progress"]["done"] == 0
-    # Busy the other way: Train Now waits for the pre-annotation.
-    training = api(user).post(f"/api/projects/{project.name}/trainings/", {}, format="json")
-    assert training.status_code == 409
-    worker = start_worker(job["id"], worker_tasks.execute_preannotation)
-    url = f"{preannotations(project)}{job['id']}/"
-    wait_for(lambda: api(user).get(url).json()["status"] not in ("queued", "running"))
-    worker.join(timeout=30)
-    return api(user).get(url).json()
-
-
-def check_regions(prediction: Prediction) -> None:
-    """What a reviewer relies on: spans that match the text, confidences, score = their mean."""
-    text = prediction.task.data["text"]
-    confidences = []
-    for region in prediction.result:
-        value = region["value"]
-        assert 0.0 <= value["confidence"] <= 1.0
-        confidences.append(value["confidence"])
-        if region["type"] == "labels":
-            assert value["text"] == text[value["start"] : value["end"]], region
-            assert len(value["labels"]) == 1
-    assert len({region["id"] for region in prediction.result}) == len(prediction.result)
-    if confidences:
-        assert prediction.score == pytest.approx(sum(confidences) / len(confidences), abs=1e-4)
-    else:
-        assert prediction.score is None
-
-
 @pytest.mark.spark
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("workdirs")
@@ -373,159 +339,3 @@ def test_preannotate_with_a_deployed_ner_model(api: Any, alice: Any, mike: Any, 
 
     status = api(mike).get(f"/api/projects/{project.name}/status").json()
     assert status["busy"] is False and status["preannotation"] is None
-
-
-MIXED_CONFIG = """<View>
-  <Text name="text" value="$text"/>
-  <Labels name="label" toName="text">
-    <Label value="Symptom"/>
-    <Label value="Disease"/>
-    <Label value="Absent" assertion="true"/>
-    <Label value="Present" assertion="true"/>
-  </Labels>
-  <Choices name="age" toName="text" choice="single">
-    <Choice value="Child"/>
-    <Choice value="Adult"/>
-  </Choices>
-  <Choices name="smoking" toName="text" choice="multiple">
-    <Choice value="Smoker"/>
-    <Choice value="Nonsmoker"/>
-  </Choices>
-</View>
-"""
-
-
-NER = ("Symptom", "Disease")
-STATUSES = ("Absent", "Present")
-
-
-def train_mixed_models(spark: Any, models_dir: Any, tasks: list[dict[str, Any]]) -> list[NlpModel]:
-    """NER, assertion and two classifiers through the engine, registered as a run would."""
-    from training.datasets import Document, ner_data
-    from training.engine.assertion import AssertionExample, AssertionParams, train_assertion
-    from training.engine.classification import ClassifierParams, train_classifier
-    from training.engine.embeddings import train_word2vec
-    from training.engine.ner import NerParams, train_ner
-
-    config = parse_labeling_config(MIXED_CONFIG)
-    documents = [
-        Document(n, n, task["data"]["text"], task["completions"][0]["result"])
-        for n, task in enumerate(tasks)
-    ]
-    texts = [document.text for document in documents]
-    embeddings = train_word2vec(spark, texts)
-    data = ner_data(documents, config)
-    ner = train_ner(
-        spark,
-        sentences=data.sentences,
-        embeddings=embeddings,
-        params=NerParams(epochs=3, learning_rate=0.01, batch_size=2, validation_split=0),
-        model_dir=models_dir / "ner_mixed_v1",
-        log_dir=models_dir / "logs",
-    )
-    rows = [
-        NlpModel.objects.create(
-            name="ner_mixed_v1",
-            type="ner",
-            labels=sorted(data.label_counts),
-            path=str(ner.model_dir),
-            source=ModelSource.TRAINED,
-        )
-    ]
-    examples = [
-        AssertionExample(document.text, r["value"]["start"], r["value"]["end"], status)
-        for document in documents
-        for r in document.result
-        if (status := r["value"].get("labels", [""])[0]) in ("Absent", "Present")
-    ]
-    assertion = train_assertion(
-        spark,
-        examples=examples,
-        embeddings=embeddings,
-        params=AssertionParams(epochs=3, learning_rate=0.01, batch_size=4, validation_split=0),
-        model_dir=models_dir / "assertion_mixed_v1",
-        log_dir=models_dir / "logs",
-    )
-    rows.append(
-        NlpModel.objects.create(
-            name="assertion_mixed_v1",
-            type="assertion",
-            labels=list(assertion.labels),
-            path=str(assertion.model_dir),
-            source=ModelSource.TRAINED,
-        )
-    )
-    for group, multi_label in (("age", False), ("smoking", True)):
-        chosen = [
-            next(r for r in document.result if r["from_name"] == group)["value"]["choices"]
-            for document in documents
-        ]
-        classifier = train_classifier(
-            spark,
-            texts=texts,
-            labels=chosen if multi_label else [c[0] for c in chosen],
-            multi_label=multi_label,
-            embeddings=embeddings,
-            params=ClassifierParams(epochs=3, validation_split=0, batch_size=8),
-            model_dir=models_dir / f"classification_mixed_{group}_v1",
-            log_dir=models_dir / "logs",
-        )
-        rows.append(
-            NlpModel.objects.create(
-                name=f"classification_mixed_{group}_v1",
-                type="classification",
-                labels=list(classifier.labels),
-                choices_group=group,
-                multi_label=multi_label,
-                path=str(classifier.model_dir),
-                source=ModelSource.TRAINED,
-            )
-        )
-    return rows
-
-
-@pytest.mark.spark
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("workdirs")
-def test_preannotate_with_ner_assertion_and_classification(
-    api: Any, alice: Any, spark: Any
-) -> None:
-    project = project_services.project_create(
-        owner=alice, name="preannotate-mixed", labeling_config=MIXED_CONFIG
-    )
-    imported = tasks_import(project=project, payload=labelled_tasks(30, unlabelled=4))
-    open_ids = imported.task_ids[30:]
-    models = train_mixed_models(spark, settings.MODELS_DIR, labelled_tasks(30, unlabelled=0))
-    services.deploy_models(project=project, models=models, actor=alice)
-
-    job = run_preannotation(api, alice, project, {})
-    assert job["status"] == "succeeded", job["error"]
-    assert job["progress"] == {"done": 4, "total": 4}
-    names = [m.name for m in models]
-    assert job["models_used"] == names
-
-    made = list(Prediction.objects.filter(task_id__in=open_ids).select_related("task"))
-    assert len(made) == 4 and {p.model_name for p in made} == {"+".join(names)}
-    for prediction in made:
-        check_regions(prediction)
-        by_group: dict[str, list[dict[str, Any]]] = {}
-        for region in prediction.result:
-            by_group.setdefault(region["from_name"], []).append(region)
-        # one choices region for the single-choice group, whose choice is the best score
-        (age,) = by_group["age"]
-        scores = age["value"]["scores"]
-        assert set(scores) == {"Child", "Adult"}
-        assert age["value"]["choices"] == [max(scores, key=lambda c: scores[c])]
-        assert age["value"]["confidence"] == max(scores.values())
-        for smoking in by_group.get("smoking", []):
-            chosen = smoking["value"]["choices"]
-            assert chosen == [
-                c for c in ("Smoker", "Nonsmoker") if smoking["value"]["scores"][c] >= 0.5
-            ]
-        entities = [r for r in by_group.get("label", []) if r["value"]["labels"][0] in NER]
-        statuses = [r for r in by_group.get("label", []) if r["value"]["labels"][0] in STATUSES]
-        # one status per entity span, on exactly that span
-        spans = sorted({(r["value"]["start"], r["value"]["end"]) for r in entities})
-        assert sorted((r["value"]["start"], r["value"]["end"]) for r in statuses) == spans
-    entities = [r for p in made for r in p.result if r["value"].get("labels", [""])[0] in NER]
-    assert entities, "the NER model found no entity in any open task"

@@ -1,13 +1,19 @@
-"""Run jobs as the django-q2 worker would, from a test: the supervisor in a thread."""
+"""Run jobs as the django-q2 worker would, from a test (the supervisor in a thread), and check
+what a finished pre-annotation stored."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pytest
 
 from training import tasks as worker_tasks
+
+if TYPE_CHECKING:
+    from projects.models import Prediction, Project
 
 
 def start_worker(run_id: int, entry: Callable[[int], None] | None = None) -> threading.Thread:
@@ -31,3 +37,43 @@ def wait_for(predicate: Any, seconds: float = 600) -> None:
             return
         time.sleep(0.5)
     raise AssertionError("timed out")
+
+
+def preannotations(project: Project) -> str:
+    return f"/api/projects/{project.name}/preannotations/"
+
+
+def run_preannotation(
+    api: Any, user: Any, project: Project, body: dict[str, Any]
+) -> dict[str, Any]:
+    """POST a pre-annotation, run it as the worker does, and return the finished job."""
+    response = api(user).post(preannotations(project), body, format="json")
+    assert response.status_code == 202, response.json()
+    job = response.json()
+    assert job["status"] == "queued" and job["progress"]["done"] == 0
+    # Busy the other way: Train Now waits for the pre-annotation.
+    training = api(user).post(f"/api/projects/{project.name}/trainings/", {}, format="json")
+    assert training.status_code == 409
+    worker = start_worker(job["id"], worker_tasks.execute_preannotation)
+    url = f"{preannotations(project)}{job['id']}/"
+    wait_for(lambda: api(user).get(url).json()["status"] not in ("queued", "running"))
+    worker.join(timeout=30)
+    return api(user).get(url).json()
+
+
+def check_regions(prediction: Prediction) -> None:
+    """What a reviewer relies on: spans that match the text, confidences, score = their mean."""
+    text = prediction.task.data["text"]
+    confidences = []
+    for region in prediction.result:
+        value = region["value"]
+        assert 0.0 <= value["confidence"] <= 1.0
+        confidences.append(value["confidence"])
+        if region["type"] == "labels":
+            assert value["text"] == text[value["start"] : value["end"]], region
+            assert len(value["labels"]) == 1
+    assert len({region["id"] for region in prediction.result}) == len(prediction.result)
+    if confidences:
+        assert prediction.score == pytest.approx(sum(confidences) / len(confidences), abs=1e-4)
+    else:
+        assert prediction.score is None
