@@ -10,12 +10,13 @@ and scores entity F1 on the whole test split (940 sentences).
 * Training parameters: annolab's NER defaults except the learning rate, 0.005 instead of
   NerDL's 0.001. Five epochs of 50-500 sentences at 0.001 are a few hundred optimiser steps: the
   models stay under-trained and their F1 swings by 0.1-0.2 from one round to the next, which
-  buries the difference between the strategies (measured: random's F1 at 500 labels 0.45 at
-  0.001, 0.53 at 0.005 with 300 as with 500). A project sets the same in its active-learning
-  ``params`` (``learning_rate``), so the bench trains as such a project would.
-
+  buries the difference between the strategies (3 seeds at 0.001: random's F1 at 500 labels
+  0.45; at 0.005: 0.62). A project sets the same in its active-learning ``params``
+  (``learning_rate``), so the bench trains as such a project would.
 * Pool: a fixed random subset (seeded once, the same for every seed) of the NCBI train split,
-  because predicting all 5,432 train sentences every round does not fit this 2-core machine.
+  because predicting all 5,432 train sentences every round costs about a minute per round on
+  this 2-core machine (``--pool 5432`` does it; one seed to 300 labels did no better, see
+  docs/benchmarks.md).
 * Embeddings: one Word2Vec (100 dimensions) trained once on every train + devel sentence text
   (unlabelled text is free in active learning) and reused by every model.
 * Uncertainty picking, as ``activelearning.selectors``: the current model predicts the
@@ -38,7 +39,8 @@ Training data goes through the product's path: ``projects.tokenizer`` cuts the s
 ``projects.exports.bio_tags`` maps the gold character spans onto those tokens. Progress goes to
 stderr; the table, the target verdict (does uncertainty reach random's F1 at the largest budget
 with at most 300 labels?) go to stdout, the curve to var/bench/active_learning.png and the raw
-per-seed scores to var/bench/active_learning.json. Never reads shared/data/holdout.
+per-seed scores to var/bench/active_learning.json (another folder with ``--out``, for a side
+experiment beside a running bench). Never reads shared/data/holdout.
 """
 
 from __future__ import annotations
@@ -398,6 +400,9 @@ def main() -> None:
         action="store_true",
         help="keep the complete curves of var/bench/active_learning.json (same setup only)",
     )
+    parser.add_argument(
+        "--out", type=Path, default=OUT_DIR, help="folder of the JSON and the plot (var/bench)"
+    )
     args = parser.parse_args()
     test = ncbi("test")
     if args.quick:
@@ -418,14 +423,14 @@ def main() -> None:
     )  # without the seed count, so --resume can add seeds to a finished run
     log(setup)
 
-    raw_path = OUT_DIR / "active_learning.json"
+    raw_path = args.out / "active_learning.json"
     results: Results = {}
     if args.resume and raw_path.exists():
         saved = json.loads(raw_path.read_text())
         if saved["setup"] != setup:
             sys.exit(f"{raw_path} holds another setup: {saved['setup']}")
         results = {int(seed): curves for seed, curves in saved["f1"].items()}
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
 
     def save(seed: int, curves: Curves) -> None:
         # After every round, so a run cut short (a shared machine) keeps what it finished.
@@ -469,7 +474,7 @@ def main() -> None:
     spark.stop()
     minutes = (time.perf_counter() - started) / 60
 
-    plot_path = OUT_DIR / "active_learning.png"
+    plot_path = args.out / "active_learning.png"
     plot(
         labels,
         results,
@@ -482,7 +487,7 @@ def main() -> None:
     print(table(labels, results))
     print()
     print(verdict(labels, results))
-    print(f"Wall time {minutes:.0f} min. Plot: {plot_path.relative_to(ROOT)}")
+    print(f"Wall time {minutes:.0f} min. Plot: {plot_path}")
 
 
 if __name__ == "__main__":
