@@ -144,6 +144,27 @@ def _read_flag(item: _Element, attribute: str, errors: list[ConfigError]) -> boo
     return raw == "true"
 
 
+def _member_value(
+    member: _Element, group: str, noun: str, first_line: dict[str, int], errors: list[ConfigError]
+) -> str | None:
+    """The value of a ``<Label>`` or ``<Choice>``, or None (with an error) when it has none or
+    repeats one of its group; ``first_line`` maps the group's values so far to their lines."""
+    value = member.element.get("value") or ""
+    if not value:
+        errors.append(ConfigError(f"<{member.tag}> in {group} has no value", member.line))
+        return None
+    if value in first_line:
+        errors.append(
+            ConfigError(
+                f'Duplicate {noun} "{value}" in {group} (first on line {first_line[value]})',
+                member.line,
+            )
+        )
+        return None
+    first_line[value] = member.line
+    return value
+
+
 def _read_labels(item: _Element, members: list[_Element], errors: list[ConfigError]) -> LabelsGroup:
     name, to_name = _read_control_names(item, errors)
     labels: list[LabelDef] = []
@@ -152,22 +173,9 @@ def _read_labels(item: _Element, members: list[_Element], errors: list[ConfigErr
         errors.append(ConfigError(f'<Labels name="{name}"> has no <Label>', item.line))
     for member in members:
         assertion = _read_flag(member, "assertion", errors)
-        value = member.element.get("value") or ""
-        if not value:
-            errors.append(
-                ConfigError(f'<Label> in <Labels name="{name}"> has no value', member.line)
-            )
+        value = _member_value(member, f'<Labels name="{name}">', "label", first_line, errors)
+        if value is None:
             continue
-        if value in first_line:
-            errors.append(
-                ConfigError(
-                    f'Duplicate label "{value}" in <Labels name="{name}"> '
-                    f"(first on line {first_line[value]})",
-                    member.line,
-                )
-            )
-            continue
-        first_line[value] = member.line
         labels.append(LabelDef(value, assertion, member.element.get("model") or None, member.line))
     return LabelsGroup(name, to_name, tuple(labels), item.line)
 
@@ -191,22 +199,9 @@ def _read_choices(
     if not members:
         errors.append(ConfigError(f'<Choices name="{name}"> has no <Choice>', item.line))
     for member in members:
-        value = member.element.get("value") or ""
-        if not value:
-            errors.append(
-                ConfigError(f'<Choice> in <Choices name="{name}"> has no value', member.line)
-            )
+        value = _member_value(member, f'<Choices name="{name}">', "choice", first_line, errors)
+        if value is None:
             continue
-        if value in first_line:
-            errors.append(
-                ConfigError(
-                    f'Duplicate choice "{value}" in <Choices name="{name}"> '
-                    f"(first on line {first_line[value]})",
-                    member.line,
-                )
-            )
-            continue
-        first_line[value] = member.line
         choices.append(ChoiceDef(value, member.line))
     model = item.element.get("model") or None
     return ChoicesGroup(name, to_name, mode, train, model, tuple(choices), item.line)
