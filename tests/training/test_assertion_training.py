@@ -17,7 +17,7 @@ from projects import services as project_services
 from projects.imports import tasks_import
 from projects.models import Project, Role
 from tests.training.synthetic import labelled_tasks, without_regions
-from tests.training.worker import start_worker, wait_for
+from tests.training.worker import train_now
 from training.models import JobStatus, NlpModel, TrainingRun
 
 pytestmark = [pytest.mark.spark, pytest.mark.django_db(transaction=True)]
@@ -67,26 +67,9 @@ def test_assertion_model_end_to_end(
         "learning_rate": 0.01,
         "model_types": ["assertion"],
     }
-    with django_capture_on_commit_callbacks(execute=False):
-        response = api(mike).post(
-            f"/api/projects/{project.name}/trainings/",
-            {"deploy": True, "params": params},
-            format="json",
-        )
-    assert response.status_code == 202, response.json()
-    run_id = response.json()["id"]
-
-    worker = start_worker(run_id)
-    seen_progress: list[dict[str, Any]] = []
-
-    def finished() -> bool:
-        run = api(mike).get(f"/api/projects/{project.name}/trainings/{run_id}/").json()
-        if run["progress"]:
-            seen_progress.append(run["progress"])
-        return run["status"] not in ("queued", "running")
-
-    wait_for(finished, seconds=1800)  # a busy machine; a run normally takes a few minutes
-    worker.join(timeout=30)
+    run_id, seen_progress = train_now(
+        api, mike, project, params, django_capture_on_commit_callbacks
+    )
     run = TrainingRun.objects.get(pk=run_id)
     assert run.status == JobStatus.SUCCEEDED, (run.error, run.results)
     name = "assertion_assertion-e2e_annotation_manual_v1"

@@ -22,7 +22,7 @@ from projects import services as project_services
 from projects.imports import tasks_import
 from projects.models import Prediction, Project, Role
 from tests.training.synthetic import labelled_tasks, with_choice, with_systems, without_regions
-from tests.training.worker import check_regions, run_preannotation, start_worker, wait_for
+from tests.training.worker import check_regions, run_preannotation, train_now
 from training.models import JobStatus, NlpModel, TrainingRun
 
 pytestmark = [pytest.mark.spark, pytest.mark.django_db(transaction=True)]
@@ -63,30 +63,6 @@ def mixed_tasks() -> list[dict[str, Any]]:
     return with_systems(without_regions(labelled_tasks(40), "smoking"))
 
 
-def train_now(api: Any, user: Any, project: Project, params: dict[str, Any], capture: Any) -> int:
-    with capture(execute=False):
-        response = api(user).post(
-            f"/api/projects/{project.name}/trainings/",
-            {"deploy": True, "params": params},
-            format="json",
-        )
-    assert response.status_code == 202, response.json()
-    run_id = response.json()["id"]
-    worker = start_worker(run_id)
-    seen: set[str] = set()
-
-    def finished() -> bool:
-        run = api(user).get(f"/api/projects/{project.name}/trainings/{run_id}/").json()
-        if run["progress"]:
-            seen.add(run["progress"]["model_type"])
-        return run["status"] not in ("queued", "running")
-
-    wait_for(finished, seconds=1800)  # a busy machine; a run normally takes a few minutes
-    worker.join(timeout=30)
-    assert seen <= {"ner", "assertion", "classification"} and seen, seen
-    return run_id
-
-
 def new_project(alice: Any, name: str) -> Project:
     project = project_services.project_create(owner=alice, name=name, labeling_config=MIXED_CONFIG)
     project_services.member_add(project=project, actor=alice, username="mike", role=Role.MANAGER)
@@ -104,10 +80,12 @@ def test_one_run_trains_and_deploys_every_model_type_then_preannotates(
     assert len(open_ids) == 5
 
     params = {**PARAMS, "classification_groups": "all"}
-    run_id = train_now(api, mike, project, params, django_capture_on_commit_callbacks)
+    run_id, progress = train_now(api, mike, project, params, django_capture_on_commit_callbacks)
 
     run = TrainingRun.objects.get(pk=run_id)
     assert run.status == JobStatus.SUCCEEDED, (run.error, run.results)
+    seen = {p["model_type"] for p in progress}
+    assert seen <= {"ner", "assertion", "classification"} and seen, seen
     ner = "ner_mixed_annotation_manual_v1"
     assertion = "assertion_mixed_annotation_manual_v1"
     age = "classification_mixed_age_annotation_manual_v1"
@@ -255,7 +233,9 @@ def test_a_model_that_cannot_train_leaves_the_run_partial(
     tasks_import(project=project, payload=with_choice(mixed_tasks(), "age", "Adult"))
 
     params = {**PARAMS, "model_types": ["ner", "classification"]}
-    run_id = train_now(api, mike, project, params, django_capture_on_commit_callbacks)
+    run_id, progress = train_now(api, mike, project, params, django_capture_on_commit_callbacks)
+    seen = {p["model_type"] for p in progress}
+    assert seen <= {"ner", "assertion", "classification"} and seen, seen
 
     run = TrainingRun.objects.get(pk=run_id)
     assert run.status == JobStatus.PARTIAL, (run.error, run.results)

@@ -24,8 +24,7 @@ from tests.training.worker import (
     check_regions,
     preannotations,
     run_preannotation,
-    start_worker,
-    wait_for,
+    train_now,
 )
 from training import services
 from training.models import JobStatus, ModelSource, NlpModel, PreannotationJob, TrainingRun
@@ -254,26 +253,12 @@ NER_CONFIG = """<View>
 """
 
 
-def train_and_deploy(api: Any, user: Any, project: Project, params: dict[str, Any]) -> TrainingRun:
-    response = api(user).post(
-        f"/api/projects/{project.name}/trainings/",
-        {"deploy": True, "params": params},
-        format="json",
-    )
-    assert response.status_code == 202, response.json()
-    run_id = response.json()["id"]
-    worker = start_worker(run_id)
-    wait_for(lambda: TrainingRun.objects.get(pk=run_id).status not in ("queued", "running"))
-    worker.join(timeout=30)
-    run = TrainingRun.objects.get(pk=run_id)
-    assert run.status == JobStatus.SUCCEEDED, (run.error, run.results)
-    return run
-
-
 @pytest.mark.spark
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("workdirs")
-def test_preannotate_with_a_deployed_ner_model(api: Any, alice: Any, mike: Any, anna: Any) -> None:
+def test_preannotate_with_a_deployed_ner_model(
+    api: Any, alice: Any, mike: Any, anna: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     project = project_services.project_create(owner=alice, name="preannotate-ner")
     project_services.member_add(project=project, actor=alice, username="mike", role=Role.MANAGER)
     project_services.member_add(project=project, actor=alice, username="anna", role=Role.ANNOTATOR)
@@ -287,12 +272,10 @@ def test_preannotate_with_a_deployed_ner_model(api: Any, alice: Any, mike: Any, 
     project_services.completion_create(task=drafted, actor=anna, result=[])  # still open
     earlier = Prediction.objects.create(task=drafted, model_name="imported", result=[])
 
-    run = train_and_deploy(
-        api,
-        mike,
-        project,
-        {"epochs": 3, "validation_split": 0, "batch_size": 2, "learning_rate": 0.01},
-    )
+    params = {"epochs": 3, "validation_split": 0, "batch_size": 2, "learning_rate": 0.01}
+    run_id, _ = train_now(api, mike, project, params, django_capture_on_commit_callbacks)
+    run = TrainingRun.objects.get(pk=run_id)
+    assert run.status == JobStatus.SUCCEEDED, (run.error, run.results)
     model_name = run.results[0]["model"]
     assert f'model="{model_name}"' in Project.objects.get(pk=project.pk).labeling_config
 

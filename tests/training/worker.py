@@ -39,6 +39,34 @@ def wait_for(predicate: Any, seconds: float = 600) -> None:
     raise AssertionError("timed out")
 
 
+def train_now(
+    api: Any, user: Any, project: Project, params: dict[str, Any], capture: Any
+) -> tuple[int, list[dict[str, Any]]]:
+    """POST a Train Now with deploy on and run it as the worker does: the run's id and each
+    progress the API showed while it ran. ``capture`` is pytest-django's on-commit capture, so
+    the django-q2 enqueue never happens (the test is the worker)."""
+    with capture(execute=False):
+        response = api(user).post(
+            f"/api/projects/{project.name}/trainings/",
+            {"deploy": True, "params": params},
+            format="json",
+        )
+    assert response.status_code == 202, response.json()
+    run_id = response.json()["id"]
+    worker = start_worker(run_id)
+    seen: list[dict[str, Any]] = []
+
+    def finished() -> bool:
+        run = api(user).get(f"/api/projects/{project.name}/trainings/{run_id}/").json()
+        if run["progress"]:
+            seen.append(run["progress"])
+        return run["status"] not in ("queued", "running")
+
+    wait_for(finished, seconds=1800)  # a busy machine; a run normally takes a few minutes
+    worker.join(timeout=30)
+    return run_id, seen
+
+
 def preannotations(project: Project) -> str:
     return f"/api/projects/{project.name}/preannotations/"
 
