@@ -5,18 +5,21 @@ How sure the deployed models are about a task (the ``uncertainty`` strategy)
 For every task only the newest prediction of each model counts (a re-run supersedes older
 predictions of the same model). The models are the ones the project's labeling config names
 (its deployed models); a config that names none (predictions imported from elsewhere) lets every
-model count. The certainty of one prediction, in [0, 1], is the lowest of:
+model count. The certainty of one prediction, in [0, 1], is its stored ``certainty``, which
+pre-annotation measures from every token (``training.predictors``: NER the geometric mean of the
+token confidences, classification the margin between the two best classes, the lowest model
+wins). A prediction made elsewhere has regions but no token confidences; its certainty is
+estimated from them (``prediction_certainty``) as the lowest of:
 
-* NER and assertion (``labels`` regions): the mean of the regions' ``value.confidence``, each
-  weighted by its span length in characters, so one long unsure entity outweighs a short sure
-  one (characters stand in for tokens: no tokenizer on the hot path, and the ranking barely
-  differs);
+* ``labels`` regions (NER, assertion): the mean of their ``value.confidence``, each weighted by
+  its span length in characters, so one long unsure entity outweighs a short sure one;
 * each ``choices`` region: the margin between its two most probable classes in ``value.scores``
   (``{class: probability}``), or its ``value.confidence`` when it carries no scores.
 
-A prediction without a scored region falls back on its ``score``; with neither it says nothing.
-A task's certainty is the lowest certainty among its predictions; the least certain task comes
-first (ties: lowest id). Tasks without predictions come after all predicted ones, in random order.
+Without a scored region the estimate falls back on the prediction's ``score``; with neither it
+says nothing. A task's certainty is the lowest certainty among its predictions; the least
+certain task comes first (ties: lowest id). Tasks without one come after all measured ones, in
+random order.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from projects.labeling_config import LabelingConfigError, parse_labeling_config
 from projects.models import Completion, CompletionStatus, Prediction, Project, Task
 from projects.selectors import tasks_visible_to
 from training.models import TrainingRun, Trigger
+from training.predictors import choices_margin
 
 # --- settings ----------------------------------------------------------------------------------
 
@@ -157,13 +161,12 @@ def prediction_certainty(result: Any, score: float | None = None) -> float | Non
         elif region.get("type") == "choices":
             scores = value.get("scores")
             probabilities = (
-                sorted((_clamp(p) for p in scores.values() if _number(p)), reverse=True)
+                [_clamp(p) for p in scores.values() if _number(p)]
                 if isinstance(scores, dict)
                 else []
             )
             if probabilities:
-                runner_up = probabilities[1] if len(probabilities) > 1 else 0.0
-                parts.append(probabilities[0] - runner_up)
+                parts.append(choices_margin(probabilities))
             elif _number(value.get("confidence")):
                 parts.append(_clamp(value["confidence"]))
     if weight:
@@ -188,7 +191,7 @@ def task_certainties(*, project: Project, task_ids: QuerySet[Any]) -> dict[int, 
     "+"; only predictions made by at least one model the config names now count.
     """
     deployed = set(_deployed_models(project))
-    latest: Iterable[tuple[int, str, Any, float | None]] = (
+    latest: Iterable[tuple[int, str, float | None, Any, float | None]] = (
         Prediction.objects.filter(task_id__in=task_ids)
         .annotate(
             newest=Window(
@@ -198,13 +201,13 @@ def task_certainties(*, project: Project, task_ids: QuerySet[Any]) -> dict[int, 
             )
         )
         .filter(newest=1)
-        .values_list("task_id", "model_name", "result", "score")
+        .values_list("task_id", "model_name", "certainty", "result", "score")
     )
     certainty: dict[int, float] = {}
-    for task_id, model_name, result, score in latest:
+    for task_id, model_name, measured, result, score in latest:
         if deployed and not deployed.intersection(model_name.split("+")):
             continue
-        value = prediction_certainty(result, score)
+        value = measured if measured is not None else prediction_certainty(result, score)
         if value is not None:
             certainty[task_id] = min(value, certainty.get(task_id, value))
     return certainty

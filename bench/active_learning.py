@@ -19,19 +19,12 @@ and scores entity F1 on the whole test split (940 sentences).
   docs/benchmarks.md).
 * Embeddings: one Word2Vec (100 dimensions) trained once on every train + devel sentence text
   (unlabelled text is free in active learning) and reused by every model.
-* Uncertainty picking, as ``activelearning.selectors``: the current model predicts the
-  unlabelled pool (one ``NerPredictor`` load per round, which also scores the test split); each
-  sentence's predicted entities become Label Studio ``labels`` regions (confidences rounded to
-  4 digits as pre-annotation stores them) and ``prediction_certainty`` turns them into one
-  certainty (span-length-weighted mean confidence); the 50 least certain are labelled next
-  (ties: lowest pool index, as the product breaks ties by lowest task id).
-* A sentence without a predicted entity: its prediction score is the model's mean token
-  confidence (NerDL's confidence in each token's tag, mostly ``O``), caught from the same
-  transform. This is the bench's choice, not the product's: pre-annotation stores such a
-  prediction with no score (``score_of([])`` is None), so its certainty is None and the task
-  ranks after every task with an entity, in random order. Mean token confidence is mostly
-  above 0.9 (sure ``O`` tags), so these sentences still rank mostly behind unsure entities,
-  but a model that finds no entity at all (50 labels, 5 epochs) still ranks the pool by doubt.
+* Uncertainty picking, as the product ranks tasks: the current model predicts the unlabelled
+  pool (one ``NerPredictor`` load per round, which also scores the test split) and each sentence
+  gets the certainty pre-annotation stores for a NER-only project, the sequence certainty of
+  ``training.engine.predict`` (geometric mean of every token's confidence, entity or not); the
+  50 least certain are labelled next (ties: lowest pool index, as the product breaks ties by
+  lowest task id).
 * Random picking: 50 pool sentences drawn with the seed.
 * The 50-label model is the same for both strategies of a seed, so it is trained once.
 
@@ -57,7 +50,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -70,16 +63,14 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from activelearning.selectors import prediction_certainty  # noqa: E402
 from bench.conll import ConllSentence, ncbi  # noqa: E402
 from projects.exports import bio_tags  # noqa: E402
 from projects.tokenizer import tokenize  # noqa: E402
 from training.engine.embeddings import Embeddings, train_word2vec  # noqa: E402
 from training.engine.metrics import entity_metrics_from_spans  # noqa: E402
 from training.engine.ner import LabeledSentence, NerParams, train_ner  # noqa: E402
-from training.engine.predict import NerPredictor, PredictedEntity  # noqa: E402
+from training.engine.predict import NerPredictor, PredictedEntity, TextPrediction  # noqa: E402
 from training.engine.session import start_spark  # noqa: E402
-from training.engine.tokenization import spark_text  # noqa: E402
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -118,63 +109,15 @@ def labelled(sentence: ConllSentence) -> list[LabeledSentence]:
     return result
 
 
-# --- prediction with token confidences ----------------------------------------------------------
+# --- prediction ---------------------------------------------------------------------------------
 
 
-class ConfidencePredictor(NerPredictor):
-    """A ``NerPredictor`` that also keeps each text's mean token confidence, from the same pass.
+def certainty(prediction: TextPrediction) -> float:
+    """The product's certainty of one sentence (a NER-only project): its sequence certainty.
 
-    The engine keeps token confidences to itself (pre-annotation only needs entities); the bench
-    needs them for sentences without an entity, so it catches the tagged tokens on their way
-    through the predictor's two paths instead of transforming the texts a second time.
+    A text without tokens has none; it ranks last, as the product ranks tasks without one.
     """
-
-    def __init__(self, spark: SparkSession, model_dir: Path) -> None:
-        super().__init__(spark, model_dir)
-        self._tagged: list[list[Any]] = []
-
-    def _light_pipeline(self, texts: list[str]) -> list[list[Any]]:
-        self._tagged = super()._light_pipeline(texts)
-        return self._tagged
-
-    def _dataframe(self, texts: list[str]) -> list[list[Any]]:
-        self._tagged = super()._dataframe(texts)
-        return self._tagged
-
-    def predict_with_confidence(
-        self, texts: Sequence[str]
-    ) -> list[tuple[list[PredictedEntity], float | None]]:
-        """Each text's entities and its mean token confidence (None for a text without tokens)."""
-        entities = self.predict(texts)
-        # predict() hands only the non-blank texts to Spark, in order: the same rule here.
-        todo = [i for i, text in enumerate(texts) if spark_text(text).strip()]
-        mean: list[float | None] = [None] * len(texts)
-        for i, tokens in zip(todo, self._tagged, strict=True):
-            if tokens:
-                mean[i] = sum(token.confidence for token in tokens) / len(tokens)
-        return list(zip(entities, mean, strict=True))
-
-
-def certainty(entities: list[PredictedEntity], token_confidence: float | None) -> float:
-    """The product's certainty of one sentence's prediction (``prediction_certainty``)."""
-    regions = [
-        {
-            "type": "labels",
-            "value": {
-                "start": entity.start,
-                "end": entity.end,
-                "confidence": round(entity.confidence, 4),
-            },
-        }
-        for entity in entities
-    ]
-    score = (
-        sum(entity.confidence for entity in entities) / len(entities)
-        if entities
-        else token_confidence
-    )
-    value = prediction_certainty(regions, score)
-    return 1.0 if value is None else value
+    return 2.0 if prediction.certainty is None else prediction.certainty
 
 
 def f1(test: Sequence[ConllSentence], predicted: Sequence[list[PredictedEntity]]) -> float:
@@ -212,15 +155,13 @@ class Bench:
 
     def evaluate(self, model_dir: Path, unlabelled: Sequence[int]) -> tuple[float, list[int]]:
         """Test F1 and, when ``unlabelled`` is given, those pool indices least certain first."""
-        predictor = ConfidencePredictor(self.spark, model_dir)
+        predictor = NerPredictor(self.spark, model_dir)
         texts = [s.text for s in self.test] + [self.pool[i].text for i in unlabelled]
-        predicted = predictor.predict_with_confidence(texts)
-        score = f1(self.test, [entities for entities, _ in predicted[: len(self.test)]])
+        predicted = predictor.predict_with_certainty(texts)
+        score = f1(self.test, [p.entities for p in predicted[: len(self.test)]])
         certainties = {
-            index: certainty(entities, token_confidence)
-            for index, (entities, token_confidence) in zip(
-                unlabelled, predicted[len(self.test) :], strict=True
-            )
+            index: certainty(prediction)
+            for index, prediction in zip(unlabelled, predicted[len(self.test) :], strict=True)
         }
         return score, sorted(certainties, key=lambda index: (certainties[index], index))
 

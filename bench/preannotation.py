@@ -313,7 +313,7 @@ def main() -> None:
                 assert stored == len(task_ids), stored
                 Prediction.objects.filter(task__project=project).delete()
 
-    regions = sum(len(regions) for regions in preannotator.regions(texts[:200]))
+    regions = sum(len(p.result) for p in preannotator.predict(texts[:200]))
     print(f"{len(texts)} tasks; {regions} regions in the first 200 (NER + assertion + choices)")
     rates = {name: len(texts) / min(seconds) for name, seconds in timings.items()}
     for name, seconds in timings.items():

@@ -137,10 +137,10 @@ class ReviewAdmin(admin.ModelAdmin):
 
 @admin.register(Prediction)
 class PredictionAdmin(admin.ModelAdmin):
-    list_display = ["id", "task", "model_name", "score", "created_at"]
+    list_display = ["id", "task", "model_name", "score", "certainty", "created_at"]
     list_filter = ["model_name", "task__project"]
     search_fields = ["model_name", "task__id"]
-    readonly_fields = ["task", "model_name", "score", "result", "created_at"]
+    readonly_fields = ["task", "model_name", "score", "certainty", "result", "created_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

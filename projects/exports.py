@@ -63,7 +63,8 @@ def export_json(
         if row["task_id"] in entries:
             entries[row["task_id"]]["completions"].append(_completion(row))
     predictions = Prediction.objects.filter(task__in=tasks).order_by("id")
-    for row in predictions.values("id", "task_id", "model_name", "created_at", "score", "result"):
+    fields = ("id", "task_id", "model_name", "created_at", "score", "certainty", "result")
+    for row in predictions.values(*fields):
         if row["task_id"] in entries:
             entries[row["task_id"]]["predictions"].append(_prediction(row))
     return list(entries.values())
@@ -236,6 +237,7 @@ def _prediction(row: dict[str, Any]) -> dict[str, Any]:
         "created_username": row["model_name"],
         "created_at": _iso(row["created_at"]),
         "score": row["score"],
+        "certainty": row["certainty"],
         "result": row["result"],
     }
 

@@ -198,11 +198,18 @@ class Review(models.Model):
 
 
 class Prediction(models.Model):
-    """A model's pre-annotation of a task; ``score`` is the mean confidence of its regions."""
+    """A model's pre-annotation of a task; ``score`` is the mean confidence of its regions.
+
+    ``certainty`` is how sure the models were of the whole task (``training.predictors`` says
+    how pre-annotation measures it; an import may carry it): the ``uncertainty`` next-task
+    strategy reads it. None where nothing measured it (predictions made elsewhere), in which case
+    ``activelearning.selectors`` estimates it from the regions.
+    """
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="predictions")
     model_name = models.CharField(max_length=255)
     score = models.FloatField(null=True, blank=True)
+    certainty = models.FloatField(null=True, blank=True)
     result = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -213,6 +220,10 @@ class Prediction(models.Model):
             models.CheckConstraint(
                 condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=1),
                 name="prediction_score_in_unit_interval",
+            ),
+            models.CheckConstraint(
+                condition=Q(certainty__isnull=True) | Q(certainty__gte=0, certainty__lte=1),
+                name="prediction_certainty_in_unit_interval",
             ),
         ]
 

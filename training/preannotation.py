@@ -106,16 +106,17 @@ def preannotate_batch(
     )
     ids = [task_id for task_id in dict.fromkeys(task_ids) if task_id in rows]
     texts = [str((rows[task_id] or {}).get("text", "")) for task_id in ids]
-    results = preannotator.regions(texts)
+    predictions = preannotator.predict(texts)
     return Prediction.objects.bulk_create(
         [
             Prediction(
                 task_id=task_id,
                 model_name=preannotator.model_name,
-                score=score_of(result),
-                result=result,
+                score=score_of(predicted.result),
+                certainty=predicted.certainty,
+                result=predicted.result,
             )
-            for task_id, result in zip(ids, results, strict=True)
+            for task_id, predicted in zip(ids, predictions, strict=True)
         ]
     )
 

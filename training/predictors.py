@@ -14,11 +14,21 @@ A prediction's result is in Label Studio's region format (api.md, task format):
 * assertion: a second ``labels`` region on the span of each NER region, with the status label;
 * classification: ``{"id", "from_name": <Choices name>, "to_name", "type": "choices",
   "value": {"choices": [...], "confidence", "scores": {choice: p}}}``.
+
+A prediction also gets a *certainty* in [0, 1] (``Prediction.certainty``; the ``uncertainty``
+next-task strategy hands out the least certain task first). Each model contributes one number
+and the lowest wins, since one unsure model is enough for the task to need an annotator:
+
+* each NER model: the sequence certainty of the text (``training.engine.predict``: the geometric
+  mean of every token's confidence, ``O`` tokens too, so a sentence where the model hesitated
+  over an entity it did not tag counts as unsure, and no entity at all is still a measurement);
+* the assertion model: the mean confidence of the statuses it gave the text's spans;
+* each ``<Choices>`` group: the margin between its two most probable classes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +41,15 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 Region = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TaskPrediction:
+    """One text's prediction: its regions and how sure the models are (module docstring)."""
+
+    result: list[Region]
+    certainty: float | None
+
 
 #: Prediction.model_name's column size; a very long set of names is cut rather than failing a job.
 MODEL_NAME_MAX = 255
@@ -151,27 +170,38 @@ class Preannotator:
                     )
                 self._classifiers.append((loaded[model.name], group))
 
-    def regions(self, texts: Sequence[str]) -> list[list[Region]]:
-        """The result of each text's prediction, in Label Studio's region format."""
+    def predict(self, texts: Sequence[str]) -> list[TaskPrediction]:
+        """Each text's regions, in Label Studio's region format, and their certainty."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifiers") as pool:
             # Classification needs nothing from NER, so it runs beside NER and assertion: while
             # Python unpacks one model's annotations, Spark works on the other's job.
             choices = pool.submit(self._choices, texts)
-            results = self._entities(texts)
-            for result, regions in zip(results, choices.result(), strict=True):
+            results, certainties = self._entities(texts)
+            for result, parts, regions in zip(results, certainties, choices.result(), strict=True):
                 result.extend(regions)
-        for result in results:
+                parts.extend(
+                    choices_margin(region["value"]["scores"].values()) for region in regions
+                )
+        predictions = []
+        for result, parts in zip(results, certainties, strict=True):
             for number, region in enumerate(result, start=1):
                 region["id"] = f"p{number}"
-        return results
+            # The lowest: one unsure model is enough for the task to need an annotator.
+            predictions.append(TaskPrediction(result, round(min(parts), 4) if parts else None))
+        return predictions
 
-    def _entities(self, texts: Sequence[str]) -> list[list[Region]]:
-        """NER regions of every NER model, then a status region on each of their spans."""
+    def _entities(self, texts: Sequence[str]) -> tuple[list[list[Region]], list[list[float]]]:
+        """NER regions of every NER model, then a status region on each of their spans; and for
+        each text the certainty of each NER model and of the assertion model (module docstring).
+        """
         results: list[list[Region]] = [[] for _ in texts]
+        certainties: list[list[float]] = [[] for _ in texts]
         spans: list[set[tuple[int, int]]] = [set() for _ in texts]
         for predictor, targets in self._ner:
-            for index, entities in enumerate(predictor.predict(texts)):
-                for entity in entities:
+            for index, predicted in enumerate(predictor.predict_with_certainty(texts)):
+                if predicted.certainty is not None:
+                    certainties[index].append(predicted.certainty)
+                for entity in predicted.entities:
                     target = targets.get(entity.label)
                     if target is None:
                         continue  # the config binds this label to another model, or none
@@ -183,14 +213,15 @@ class Preannotator:
                     )
                     spans[index].add((start, end))
         if self._assertion is not None:
-            self._add_statuses(texts, spans, results)
-        return results
+            self._add_statuses(texts, spans, results, certainties)
+        return results, certainties
 
     def _add_statuses(
         self,
         texts: Sequence[str],
         spans: list[set[tuple[int, int]]],
         results: list[list[Region]],
+        certainties: list[list[float]],
     ) -> None:
         assert self._assertion is not None
         predictor, statuses = self._assertion
@@ -200,6 +231,8 @@ class Preannotator:
             return
         predicted = predictor.predict([(texts[index], chunks) for index, chunks in chunked])
         for (index, chunks), per_chunk in zip(chunked, predicted, strict=True):
+            confidences = [confidence for _, confidence in per_chunk]
+            certainties[index].append(sum(confidences) / len(confidences))
             for (start, end), (status, confidence) in zip(chunks, per_chunk, strict=True):
                 target = statuses.get(status)
                 if target is None:
@@ -221,6 +254,14 @@ class Preannotator:
                 if region is not None:
                     results[index].append(region)
         return results
+
+
+def choices_margin(probabilities: Iterable[float]) -> float:
+    """How far a classifier's best class leads the runner-up (the best alone: its probability)."""
+    ranked = sorted(probabilities, reverse=True)
+    if not ranked:
+        return 0.0
+    return ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0)
 
 
 def score_of(result: Sequence[Region]) -> float | None:

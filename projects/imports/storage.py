@@ -98,6 +98,7 @@ def _store(project: Project, tasks: list[_Task], emails: dict[str, str]) -> Impo
                     task_id=task_rows[index].pk,
                     model_name=p.model_name,
                     score=p.score,
+                    certainty=p.certainty,
                     result=p.result,
                 )
                 for index, p in predictions

@@ -54,6 +54,7 @@ class _Completion:
 class _Prediction:
     model_name: str
     score: float | None
+    certainty: float | None
     result: list[Any]
     created_at: datetime | None
 
@@ -282,9 +283,15 @@ def _prediction(raw: Any, where: str, text: str, context: _Context) -> _Predicti
         raise _Invalid(f"{where}: score must be a number")
     if score is None:
         score = _mean_confidence(result)
+    # annolab's own export carries how sure pre-annotation was, so a re-import keeps the order
+    # of the uncertainty strategy; other tools' files have none.
+    certainty = raw.get("certainty")
+    if certainty is not None and not _is_number(certainty):
+        raise _Invalid(f"{where}: certainty must be a number")
     return _Prediction(
         model_name=model_name,
         score=None if score is None else min(1.0, max(0.0, float(score))),
+        certainty=None if certainty is None else min(1.0, max(0.0, float(certainty))),
         result=result,
         created_at=_datetime(raw.get("created_at"), f"{where}: created_at"),
     )

@@ -129,6 +129,21 @@ def test_uncertainty_counts_only_the_deployed_models_when_the_config_names_some(
     assert api(user).get(url(project, "uncertainty")).json()["id"] == current.pk
 
 
+def test_uncertainty_reads_the_certainty_pre_annotation_measured(
+    api: Any, project: Project, make_task: Any
+) -> None:
+    """A measured certainty (every token, entity or not) outranks the estimate from regions: a
+    sentence without any entity can be the least certain one."""
+    no_entity, unsure_entity, estimated = (make_task(TEXT) for _ in range(3))
+    Prediction.objects.create(task=no_entity, model_name="ner_v1", result=[], certainty=0.31)
+    ner_prediction(unsure_entity, "ner_v1", ("chest pain", 0.2))
+    Prediction.objects.filter(task=unsure_entity).update(certainty=0.9)
+    ner_prediction(estimated, "ner_v1", ("chest pain", 0.5))  # made elsewhere: no certainty
+    users = annotators(project, 3)
+    handed_out = [api(user).get(url(project, "uncertainty")).json()["id"] for user in users]
+    assert handed_out == [no_entity.pk, estimated.pk, unsure_entity.pk]
+
+
 def test_uncertainty_without_predictions_falls_back_to_random(
     api: Any, project: Project, make_task: Any
 ) -> None:

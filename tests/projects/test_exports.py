@@ -130,6 +130,7 @@ def labeled(project: Project, people: dict[str, Any]) -> dict[str, Any]:
         task=first,
         model_name="ner_clinic_annotation_manual_v1",
         score=0.8,
+        certainty=0.62,
         result=[
             {
                 **span(text, "chest pain", "Symptom"),
@@ -192,6 +193,7 @@ def test_json_export_is_the_api_task_format(project: Project, labeled: dict[str,
                 "created_username": "ner_clinic_annotation_manual_v1",
                 "created_at": "2026-01-01T10:00:00Z",
                 "score": 0.8,
+                "certainty": 0.62,
                 "result": labeled["prediction"].result,
             }
         ],

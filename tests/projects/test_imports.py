@@ -350,6 +350,11 @@ INVALID_TASKS = [
         "prediction 0: score must be a number",
         id="prediction-score",
     ),
+    pytest.param(
+        task(predictions=[{"model": "m", "certainty": [0.5], "result": []}]),
+        "prediction 0: certainty must be a number",
+        id="prediction-certainty",
+    ),
 ]
 
 
@@ -592,7 +597,7 @@ def test_a_label_studio_region_outside_the_config_is_reported(project: Project) 
 
 def test_predictions_score_is_given_or_the_mean_confidence_clipped(project: Project) -> None:
     predictions = [
-        {"model": "a", "score": 1.7, "result": []},
+        {"model": "a", "score": 1.7, "certainty": -0.2, "result": []},
         {"created_username": "b", "result": [region(confidence=0.2), region(confidence=0.6)]},
         {"model_version": "c", "result": [{**region(), "score": 0.9}]},
         {"model": "d", "result": [region()]},
@@ -603,6 +608,9 @@ def test_predictions_score_is_given_or_the_mean_confidence_clipped(project: Proj
 
     stored = {p.model_name: p.score for p in Prediction.objects.all()}
     assert stored == pytest.approx({"a": 1.0, "b": 0.4, "c": 0.9, "d": None, "imported": None})
+    # annolab's own export carries certainty; clipped like the score, absent elsewhere.
+    certainties = {p.model_name: p.certainty for p in Prediction.objects.all()}
+    assert certainties == {"a": 0.0, "b": None, "c": None, "d": None, "imported": None}
 
 
 def test_a_txt_file_is_one_task(project: Project) -> None:

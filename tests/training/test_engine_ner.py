@@ -13,7 +13,7 @@ from training.engine import EngineError
 from training.engine.embeddings import Embeddings, train_word2vec
 from training.engine.metrics import bio_entities
 from training.engine.ner import LabeledSentence, NerParams, NerResult, train_ner
-from training.engine.predict import LIGHT_PIPELINE_LIMIT, NerPredictor
+from training.engine.predict import LIGHT_PIPELINE_LIMIT, NerPredictor, sequence_certainty
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -136,7 +136,8 @@ def test_light_pipeline_and_dataframe_agree_and_offsets_index_the_original_text(
         "   ",
         *[s.text for s in corpus(LIGHT_PIPELINE_LIMIT, seed=11)],
     ]
-    by_dataframe = predictor.predict(texts)
+    scored = predictor.predict_with_certainty(texts)
+    by_dataframe = [prediction.entities for prediction in scored]
     by_light_pipeline = [predictor.predict([text])[0] for text in texts[:5]]
     for batched, single in zip(by_dataframe[:5], by_light_pipeline, strict=True):
         assert [(e.start, e.end, e.label) for e in batched] == [
@@ -148,10 +149,25 @@ def test_light_pipeline_and_dataframe_agree_and_offsets_index_the_original_text(
             [e.confidence for e in single], abs=0.02
         )
     assert by_dataframe[1] == [] and by_dataframe[2] == []
+    # Blank texts have no token to be sure about; every other text gets a certainty.
+    assert scored[1].certainty is None and scored[2].certainty is None
+    for prediction in scored[:1] + scored[3:]:
+        assert prediction.certainty is not None and 0.0 < prediction.certainty <= 1.0
     for text, entities in zip(texts, by_dataframe, strict=True):
         for entity in entities:
             assert entity.text == text[entity.start : entity.end]
             assert entity.text.strip() == entity.text and entity.text
+
+
+def test_sequence_certainty_is_the_length_normalised_probability_of_the_tagging() -> None:
+    assert sequence_certainty([]) is None
+    assert sequence_certainty([1.0, 1.0]) == pytest.approx(1.0)
+    assert sequence_certainty([0.5, 0.5, 0.5]) == pytest.approx(0.5)
+    # Normalised by length: more equally sure tokens are not less certain.
+    assert sequence_certainty([0.9] * 20) == pytest.approx(sequence_certainty([0.9] * 2))
+    # The mean of logs: one unsure token weighs more than in the plain mean (0.775).
+    assert sequence_certainty([1.0, 1.0, 1.0, 0.1]) == pytest.approx(0.1**0.25)
+    assert sequence_certainty([1.0, 0.0]) == pytest.approx(1e-3)  # floored, not -inf
 
 
 def test_tag_sets_beyond_every_graph_fail_before_spark_trains(

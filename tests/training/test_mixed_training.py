@@ -24,6 +24,7 @@ from projects.models import Prediction, Project, Role
 from tests.training.synthetic import labelled_tasks, with_choice, with_systems, without_regions
 from tests.training.worker import check_regions, run_preannotation, train_now
 from training.models import JobStatus, NlpModel, TrainingRun
+from training.predictors import choices_margin
 
 pytestmark = [pytest.mark.spark, pytest.mark.django_db(transaction=True)]
 
@@ -201,6 +202,16 @@ def test_one_run_trains_and_deploys_every_model_type_then_preannotates(
         # one status per entity span, on exactly that span
         spans = sorted({(r["value"]["start"], r["value"]["end"]) for r in entities})
         assert sorted((r["value"]["start"], r["value"]["end"]) for r in statuses) == spans
+        # the lowest model wins: never surer than the closest class margin or the mean status
+        ceilings = [
+            choices_margin(r["value"]["scores"].values())
+            for r in prediction.result
+            if r["type"] == "choices"
+        ]
+        if statuses:
+            ceilings.append(sum(r["value"]["confidence"] for r in statuses) / len(statuses))
+        assert prediction.certainty is not None
+        assert prediction.certainty <= min(ceilings) + 1e-3
     found = [r for p in made for r in p.result if r["value"].get("labels", [""])[0] in NER_LABELS]
     assert found, "the NER model found no entity in any open task"
 

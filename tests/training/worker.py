@@ -105,3 +105,6 @@ def check_regions(prediction: Prediction) -> None:
         assert prediction.score == pytest.approx(sum(confidences) / len(confidences), abs=1e-4)
     else:
         assert prediction.score is None
+    # Every text with a token gets a certainty for the uncertainty strategy, entities or not.
+    if text.strip():
+        assert prediction.certainty is not None and 0.0 <= prediction.certainty <= 1.0
