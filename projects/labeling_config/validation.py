@@ -283,74 +283,64 @@ def _known_model_errors(
     choices_groups: list[ChoicesGroup],
     known_models: Mapping[str, KnownModel],
 ) -> list[ConfigError]:
+    """One error per label or <Choices> whose model is unknown or cannot predict it."""
     errors = []
     for label in (label for group in labels_groups for label in group.labels):
         if label.model is None:
             continue
         model = known_models.get(label.model)
-        if model is None:
-            errors.append(ConfigError(f'Unknown model "{label.model}"', label.line))
-            continue
-        if label.assertion and model.type == "ner":
-            errors.append(
-                ConfigError(
-                    f'{ASSERTION_NER_MODEL_MESSAGE} (label "{label.value}", NER model '
-                    f'"{model.name}")',
-                    label.line,
-                )
-            )
-            continue
-        if not label.assertion and model.type == "assertion":
-            errors.append(
-                ConfigError(
-                    f'Label "{label.value}" is not an Assertion Status label, so the assertion '
-                    f'model "{model.name}" cannot predict it (add assertion="true" or use a NER '
-                    f"model)",
-                    label.line,
-                )
-            )
-            continue
-        if model.type == "classification":
-            errors.append(
-                ConfigError(
-                    f'The classification model "{model.name}" cannot predict the label '
-                    f'"{label.value}"; it belongs on a <Choices>',
-                    label.line,
-                )
-            )
-            continue
-        if model.labels and label.value not in model.labels:
-            errors.append(
-                ConfigError(
-                    f'Model "{model.name}" does not predict the label "{label.value}"', label.line
-                )
-            )
+        problem = (
+            f'Unknown model "{label.model}"'
+            if model is None
+            else _label_model_problem(label, model)
+        )
+        if problem:
+            errors.append(ConfigError(problem, label.line))
     for group in choices_groups:
         if group.model is None:
             continue
         model = known_models.get(group.model)
-        if model is None:
-            errors.append(ConfigError(f'Unknown model "{group.model}"', group.line))
-            continue
-        if model.type != "classification":
-            errors.append(
-                ConfigError(
-                    f'<Choices name="{group.name}"> needs a classification model, but '
-                    f'"{model.name}" is a {model.type} model',
-                    group.line,
-                )
-            )
-            continue
-        # The model may know fewer values than the group offers (a choice nobody picked yet),
-        # but every value it predicts must be a choice, or its predictions could not be shown.
-        unknown = sorted(model.labels - set(group.values))
-        if unknown:
-            listed = ", ".join(f'"{value}"' for value in unknown)
-            errors.append(
-                ConfigError(
-                    f'Model "{model.name}" predicts {listed}, which <Choices name="{group.name}"> '
-                    f"does not offer",
-                    group.line,
-                )
-            )
+        problem = (
+            f'Unknown model "{group.model}"'
+            if model is None
+            else _choices_model_problem(group, model)
+        )
+        if problem:
+            errors.append(ConfigError(problem, group.line))
     return errors
+
+
+def _label_model_problem(label: LabelDef, model: KnownModel) -> str | None:
+    if label.assertion and model.type == "ner":
+        return f'{ASSERTION_NER_MODEL_MESSAGE} (label "{label.value}", NER model "{model.name}")'
+    if not label.assertion and model.type == "assertion":
+        return (
+            f'Label "{label.value}" is not an Assertion Status label, so the assertion model '
+            f'"{model.name}" cannot predict it (add assertion="true" or use a NER model)'
+        )
+    if model.type == "classification":
+        return (
+            f'The classification model "{model.name}" cannot predict the label '
+            f'"{label.value}"; it belongs on a <Choices>'
+        )
+    if model.labels and label.value not in model.labels:
+        return f'Model "{model.name}" does not predict the label "{label.value}"'
+    return None
+
+
+def _choices_model_problem(group: ChoicesGroup, model: KnownModel) -> str | None:
+    if model.type != "classification":
+        return (
+            f'<Choices name="{group.name}"> needs a classification model, but '
+            f'"{model.name}" is a {model.type} model'
+        )
+    # The model may know fewer values than the group offers (a choice nobody picked yet),
+    # but every value it predicts must be a choice, or its predictions could not be shown.
+    unknown = sorted(model.labels - set(group.values))
+    if unknown:
+        listed = ", ".join(f'"{value}"' for value in unknown)
+        return (
+            f'Model "{model.name}" predicts {listed}, which <Choices name="{group.name}"> '
+            f"does not offer"
+        )
+    return None
