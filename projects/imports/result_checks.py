@@ -90,7 +90,7 @@ def _region_problem(region: Any, text: str, schema: _Schema) -> str | None:
         return f"unsupported region type {_show(region_type)} (only 'labels' and 'choices')"
     from_name = region.get("from_name")
     if not isinstance(from_name, str):
-        return "from_name is missing" if from_name is None else "from_name must be a string"
+        return _not_a_string(from_name, "from_name")
     control = schema.controls.get(from_name)
     if control is None:
         return f"from_name {_show(from_name)} names no control tag of the labeling config"
@@ -101,7 +101,7 @@ def _region_problem(region: Any, text: str, schema: _Schema) -> str | None:
         )
     to_name = region.get("to_name")
     if not isinstance(to_name, str):
-        return "to_name is missing" if to_name is None else "to_name must be a string"
+        return _not_a_string(to_name, "to_name")
     if to_name not in schema.objects:
         return f"to_name {_show(to_name)} names no object tag of the labeling config"
     if to_name not in control.to_names:
@@ -123,6 +123,10 @@ def _region_problem(region: Any, text: str, schema: _Schema) -> str | None:
     return _values_problem(value.get("choices"), "choices", "choice", from_name, control)
 
 
+def _not_a_string(value: Any, where: str) -> str:
+    return f"{where} is missing" if value is None else f"{where} must be a string"
+
+
 def _span_problem(value: dict[str, Any], text: str) -> str | None:
     start, end = value.get("start"), value.get("end")
     if not (_is_int(start) and _is_int(end) and 0 <= start < end <= len(text)):
@@ -132,7 +136,7 @@ def _span_problem(value: dict[str, Any], text: str) -> str | None:
         )
     span_text = value.get("text")
     if not isinstance(span_text, str):
-        return "value.text is missing" if span_text is None else "value.text must be a string"
+        return _not_a_string(span_text, "value.text")
     if span_text != text[start:end]:
         return f"text {_show(span_text)} is not data.text[{start}:{end}] ({_show(text[start:end])})"
     return None
