@@ -18,7 +18,7 @@ from projects import services as project_services
 from projects.imports import tasks_import
 from projects.models import Project, Role
 from tests.training.synthetic import labelled_tasks
-from tests.training.worker import start_worker, wait_for
+from tests.training.worker import run_training
 from training.models import JobStatus, ModelSource, NlpModel, TrainingRun
 
 pytestmark = [pytest.mark.spark, pytest.mark.django_db(transaction=True)]
@@ -68,17 +68,7 @@ def test_train_now_end_to_end(
         == 409
     )
 
-    worker = start_worker(run_id)
-    seen_progress: list[dict[str, Any]] = []
-
-    def finished() -> bool:
-        run = api(mike).get(f"/api/projects/{project.name}/trainings/{run_id}/").json()
-        if run["progress"]:
-            seen_progress.append(run["progress"])
-        return run["status"] not in ("queued", "running")
-
-    wait_for(finished)
-    worker.join(timeout=30)
+    seen_progress = run_training(api, mike, project, run_id)
     run = TrainingRun.objects.get(pk=run_id)
     assert run.status == JobStatus.SUCCEEDED, (run.error, run.results)
     assert seen_progress and seen_progress[-1]["model_type"] == "ner"

@@ -53,6 +53,11 @@ def train_now(
         )
     assert response.status_code == 202, response.json()
     run_id = response.json()["id"]
+    return run_id, run_training(api, user, project, run_id)
+
+
+def run_training(api: Any, user: Any, project: Project, run_id: int) -> list[dict[str, Any]]:
+    """Run a queued training as the worker does, until it ends: each progress the API showed."""
     worker = start_worker(run_id)
     seen: list[dict[str, Any]] = []
 
@@ -64,7 +69,7 @@ def train_now(
 
     wait_for(finished, seconds=1800)  # a busy machine; a run normally takes a few minutes
     worker.join(timeout=30)
-    return run_id, seen
+    return seen
 
 
 def preannotations(project: Project) -> str:
