@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, F, OuterRef, QuerySet, Window
+from django.db.models import Case, Exists, F, JSONField, OuterRef, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 
 from activelearning.models import (
@@ -201,7 +201,16 @@ def task_certainties(*, project: Project, task_ids: QuerySet[Any]) -> dict[int, 
             )
         )
         .filter(newest=1)
-        .values_list("task_id", "model_name", "certainty", "result", "score")
+        # The regions travel only where they are needed: a measured certainty makes them moot,
+        # and a pre-annotated task's result is the largest column read here.
+        .annotate(
+            unmeasured=Case(
+                When(certainty__isnull=True, then=F("result")),
+                default=Value(None),
+                output_field=JSONField(),
+            )
+        )
+        .values_list("task_id", "model_name", "certainty", "unmeasured", "score")
     )
     certainty: dict[int, float] = {}
     for task_id, model_name, measured, result, score in latest:
