@@ -18,8 +18,9 @@ and scores entity F1 on the whole test split (940 sentences).
   this 2-core machine (``--pool 5432`` does it; one seed to 300 labels did no better, see
   docs/benchmarks.md).
 * Embeddings: one Word2Vec (100 dimensions) trained once on every train + devel sentence text
-  (unlabelled text is free in active learning) and reused by every model; one pass over the
-  texts as the product trains it, more with ``--word2vec-iterations``.
+  (unlabelled text is free in active learning) and reused by every model, with the product's
+  number of passes over the texts (``word2vec_passes``: 15 here; ``--word2vec-passes 1`` gives
+  Spark's single pass, the product's rule before 2026-11-26).
 * Uncertainty picking, as the product ranks tasks: the current model predicts the unlabelled
   pool (one ``NerPredictor`` load per round, which also scores the test split) and each sentence
   gets the certainty pre-annotation stores for a NER-only project, the sequence certainty of
@@ -67,11 +68,7 @@ from django.conf import settings  # noqa: E402
 from bench.conll import ConllSentence, ncbi  # noqa: E402
 from projects.exports import bio_tags  # noqa: E402
 from projects.tokenizer import tokenize  # noqa: E402
-from training.engine.embeddings import (  # noqa: E402
-    WORD2VEC_ITERATIONS,
-    Embeddings,
-    train_word2vec,
-)
+from training.engine.embeddings import Embeddings, train_word2vec, word2vec_passes  # noqa: E402
 from training.engine.metrics import entity_metrics_from_spans  # noqa: E402
 from training.engine.ner import LabeledSentence, NerParams, train_ner  # noqa: E402
 from training.engine.predict import NerPredictor, PredictedEntity, TextPrediction  # noqa: E402
@@ -337,10 +334,9 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, default=0.005)
     parser.add_argument("--batch-size", type=int, default=NerParams.batch_size)
     parser.add_argument(
-        "--word2vec-iterations",
+        "--word2vec-passes",
         type=int,
-        default=WORD2VEC_ITERATIONS,
-        help=f"passes of Word2Vec over the texts (default {WORD2VEC_ITERATIONS}, the product's)",
+        help="passes of Word2Vec over the texts (default: the product's rule, 15 here)",
     )
     parser.add_argument(
         "--quick",
@@ -366,14 +362,14 @@ def main() -> None:
         parser.error("the pool is smaller than the last round's labels")
     pool = random.Random(POOL_SEED).sample(train, args.pool)
     labels = [args.start + args.step * r for r in range(args.rounds)]
-    passes = args.word2vec_iterations
+    texts = [s.text for s in train + devel]
+    passes = args.word2vec_passes or word2vec_passes(texts)
     setup = (
         f"NCBI disease: pool of {len(pool)} of {len(train)} train sentences (fixed, seed "
         f"{POOL_SEED}), {len(test)} test sentences, labels {labels[0]}..{labels[-1]} by "
         f"{args.step}, {args.epochs} epochs per model (learning rate {args.learning_rate}, "
         f"batch {args.batch_size}), Word2Vec 100d on "
-        f"{len(train) + len(devel)} train+devel texts"
-        + (f", {passes} passes" if passes != WORD2VEC_ITERATIONS else "")
+        f"{len(texts)} train+devel texts, {passes} passes"
     )  # without the seed count, so --resume can add seeds to a finished run
     log(setup)
 
@@ -399,12 +395,7 @@ def main() -> None:
         app_name="bench-active-learning",
     )
     with tempfile.TemporaryDirectory(prefix="bench-al-") as work:
-        embeddings = train_word2vec(
-            spark,
-            [s.text for s in train + devel],
-            dimension=100,
-            max_iter=passes,
-        )
+        embeddings = train_word2vec(spark, texts, dimension=100, passes=passes)
         log("Word2Vec trained")
         bench = Bench(
             spark=spark,

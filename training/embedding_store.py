@@ -1,7 +1,8 @@
 """The embeddings a run trains on: Word2Vec on the project's texts (cached), a file, or a name.
 
 Word2Vec is trained on every task text of the project, labelled or not, and cached per project
-under MODELS_DIR/embeddings/ keyed by a hash of the texts, so runs reuse it until texts change.
+under MODELS_DIR/embeddings/ keyed by a hash of the texts and the number of passes, so runs reuse
+it until texts change.
 Files are read from EMBEDDINGS_DIR only, so a request cannot name an arbitrary server path.
 """
 
@@ -41,9 +42,12 @@ def project_embeddings(context: RunContext) -> engine.Embeddings:
     if source == "pretrained":
         return engine.pretrained_embeddings(choice["name"])
     texts = datasets.project_texts(context.project)
+    passes = engine.word2vec_passes(texts)
     digest = hashlib.sha256("\x00".join(texts).encode("utf-8")).hexdigest()[:16]
-    cached = settings.MODELS_DIR / "embeddings" / f"project-{context.project.pk}-{digest}"
+    # The pass count is in the name so a model cached under an older rule is not reused.
+    name = f"project-{context.project.pk}-{digest}-{passes}p"
+    cached = settings.MODELS_DIR / "embeddings" / name
     if cached.exists():
         return engine.load_word2vec(cached)
     cached.parent.mkdir(parents=True, exist_ok=True)
-    return engine.train_word2vec(context.spark, texts, save_to=cached)
+    return engine.train_word2vec(context.spark, texts, save_to=cached, passes=passes)

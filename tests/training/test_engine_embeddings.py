@@ -17,6 +17,7 @@ from training.engine.embeddings import (
     load_word2vec,
     pretrained_embeddings,
     train_word2vec,
+    word2vec_passes,
 )
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ def test_word2vec_trains_saves_and_loads_the_same_vectors(
 ) -> None:
     trained = train_word2vec(spark, TEXTS, save_to=tmp_path / "w2v")
     assert trained.dimension == 100
+    assert trained.description == "Word2Vec trained on 3 texts (passes: 15)"
 
     loaded = load_word2vec(tmp_path / "w2v")
     assert loaded.dimension == 100
@@ -57,6 +59,12 @@ def test_word2vec_trains_saves_and_loads_the_same_vectors(
     after = vectors(spark, loaded, "aspirin reduces fever")
     assert len(before["fever"]) == 100
     assert before == after
+
+
+def test_word2vec_reads_small_projects_several_times_and_big_ones_once() -> None:
+    assert word2vec_passes(TEXTS) == 15  # 15 words: capped at the most passes measured
+    assert word2vec_passes(["word " * 500_000]) == 5  # 2.5 million words in all
+    assert word2vec_passes(["word " * 1_000_000] * 3) == 1  # more than the budget: one pass
 
 
 def test_glove_text_file_gives_its_dimension_and_vectors(

@@ -33,8 +33,21 @@ class Embeddings:
     description: str
 
 
-#: Passes over the texts. Spark's default; the bench's ``--word2vec-iterations`` measures more.
-WORD2VEC_ITERATIONS = 1
+#: Word2Vec reads a project's texts until it has seen about this many tokens. Spark's one pass
+#: leaves the vectors of a small project's rare words (most disease names) barely trained: on the
+#: active-learning bench (NCBI disease, 160,000 tokens) 15 passes lifted entity F1 at every budget
+#: of both strategies, by 0.03-0.04 on average (docs/benchmarks.md), for about 70 s once per
+#: project text set (the store caches the model).
+WORD2VEC_TOKEN_BUDGET = 2_500_000
+#: The most passes measured; a big project gets one pass, so its cost stays Spark's.
+WORD2VEC_MAX_PASSES = 15
+
+
+def word2vec_passes(texts: Sequence[str]) -> int:
+    """How many passes Word2Vec makes over ``texts`` (words counted by whitespace, roughly the
+    tokenizer's count): enough to read WORD2VEC_TOKEN_BUDGET tokens, 1 to WORD2VEC_MAX_PASSES."""
+    words = sum(len(text.split()) for text in texts)
+    return max(1, min(WORD2VEC_MAX_PASSES, WORD2VEC_TOKEN_BUDGET // max(words, 1)))
 
 
 def train_word2vec(
@@ -43,16 +56,21 @@ def train_word2vec(
     *,
     save_to: Path | None = None,
     dimension: int = 100,
-    max_iter: int = WORD2VEC_ITERATIONS,
+    passes: int | None = None,
     seed: int = 44,
 ) -> Embeddings:
-    """Train Word2Vec on ``texts``, tokenized as the NER data will be; optionally save it."""
+    """Train Word2Vec on ``texts``, tokenized as the NER data will be; optionally save it.
+
+    ``passes`` defaults to ``word2vec_passes(texts)``.
+    """
     from pyspark.ml import Pipeline
     from sparknlp.annotator import Word2VecApproach
 
     texts = [text for text in texts if text.strip()]
     if not texts:
         raise EngineError("Word2Vec needs at least one non-empty text to learn from.")
+    if passes is None:
+        passes = word2vec_passes(texts)
     frame = spark.createDataFrame(
         [(tokenization.spark_text(text),) for text in texts], [tokenization.TEXT_COL]
     )
@@ -63,7 +81,7 @@ def train_word2vec(
         .setVectorSize(dimension)
         # Every word of a small project matters: the NER model has nothing else to go on.
         .setMinCount(1)
-        .setMaxIter(max_iter)
+        .setMaxIter(passes)
         .setSeed(seed)
         .setStorageRef(f"annolab_word2vec_{dimension}")
     )
@@ -79,7 +97,9 @@ def train_word2vec(
     if save_to is not None:
         model.write().overwrite().save(str(save_to))
     return Embeddings(
-        model=model, dimension=dimension, description=f"Word2Vec trained on {len(texts)} texts"
+        model=model,
+        dimension=dimension,
+        description=f"Word2Vec trained on {len(texts)} texts (passes: {passes})",
     )
 
 
