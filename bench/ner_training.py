@@ -40,6 +40,7 @@ from projects import services as project_services  # noqa: E402
 from projects.imports import tasks_import  # noqa: E402
 from projects.models import Project  # noqa: E402
 from training import services  # noqa: E402
+from training.engine.embeddings import word2vec_passes  # noqa: E402
 from training.models import NlpModel, TrainingRun  # noqa: E402
 from training.tasks import execute_training_run  # noqa: E402
 
@@ -120,7 +121,7 @@ def annolab_side(train: list[ConllSentence], devel: list[ConllSentence], epochs:
     return {"seconds": round(seconds, 1), "peak_rss_mb": rss.peak // 2**20, "model_dir": model.path}
 
 
-def plain_side(epochs: int, limit: int, out: Path) -> dict:
+def plain_side(epochs: int, limit: int, out: Path, word2vec_passes: int) -> dict:
     command = [
         sys.executable,
         str(ROOT / "bench" / "plain_ner.py"),
@@ -132,6 +133,8 @@ def plain_side(epochs: int, limit: int, out: Path) -> dict:
         str(out),
         "--driver-memory",
         settings.SPARK_DRIVER_MEMORY,
+        "--word2vec-passes",
+        str(word2vec_passes),
     ]
     if limit:
         command += ["--limit", str(limit)]
@@ -186,7 +189,9 @@ def main() -> None:
         settings.VAR_DIR = Path(work) / "var"
         annolab = annolab_side(train, devel, args.epochs)
         annolab.update(evaluate(annolab.pop("model_dir"), test))
-        plain = plain_side(args.epochs, args.limit, Path(work) / "plain")
+        # annolab's project holds the train + devel texts; the plain side reads them as often.
+        passes = word2vec_passes([s.text for s in train + devel])
+        plain = plain_side(args.epochs, args.limit, Path(work) / "plain", passes)
     print(
         f"NCBI disease: {len(train)} train sentences, {len(test)} test sentences, "
         f"{args.epochs} epochs"

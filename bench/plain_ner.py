@@ -1,7 +1,8 @@
 """The baseline of bench/ner_training.py: the same training as a plain Spark NLP script.
 
 No annolab code trains here: Spark NLP's CoNLL reader, Word2VecApproach and NerDLApproach with
-the parameters annolab uses. Prints one JSON line: wall seconds and entity-level F1 on test.
+the parameters annolab uses (``bench/ner_training.py`` passes annolab's Word2Vec pass count).
+Prints one JSON line: wall seconds and entity-level F1 on test.
 
     python bench/plain_ner.py --epochs 10 --jars var/jars --out /tmp/plain
 """
@@ -32,6 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--word2vec-passes", type=int, default=1)
     parser.add_argument("--jars", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--driver-memory", default="6g")
@@ -69,7 +71,7 @@ def main() -> None:
         .setOutputCol("embeddings")
         .setVectorSize(100)
         .setMinCount(1)
-        .setMaxIter(1)
+        .setMaxIter(args.word2vec_passes)
         .setSeed(44)
         .setStorageRef("plain_word2vec_100")
         .fit(train_df.select("token").union(devel_df.select("token")))
