@@ -4,7 +4,8 @@ the typed ``LabelingConfig`` of a valid one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 
 from projects.labeling_config.reading import _Element, _read
 from projects.labeling_config.types import (
@@ -284,29 +285,24 @@ def _known_model_errors(
     known_models: Mapping[str, KnownModel],
 ) -> list[ConfigError]:
     """One error per label or <Choices> whose model is unknown or cannot predict it."""
+    # (model name, line, what is wrong with that model for this label or group)
+    uses: list[tuple[str, int, Callable[[KnownModel], str | None]]] = [
+        (label.model, label.line, partial(_label_model_problem, label))
+        for group in labels_groups
+        for label in group.labels
+        if label.model is not None
+    ]
+    uses += [
+        (group.model, group.line, partial(_choices_model_problem, group))
+        for group in choices_groups
+        if group.model is not None
+    ]
     errors = []
-    for label in (label for group in labels_groups for label in group.labels):
-        if label.model is None:
-            continue
-        model = known_models.get(label.model)
-        problem = (
-            f'Unknown model "{label.model}"'
-            if model is None
-            else _label_model_problem(label, model)
-        )
+    for name, line, problem_with in uses:
+        model = known_models.get(name)
+        problem = f'Unknown model "{name}"' if model is None else problem_with(model)
         if problem:
-            errors.append(ConfigError(problem, label.line))
-    for group in choices_groups:
-        if group.model is None:
-            continue
-        model = known_models.get(group.model)
-        problem = (
-            f'Unknown model "{group.model}"'
-            if model is None
-            else _choices_model_problem(group, model)
-        )
-        if problem:
-            errors.append(ConfigError(problem, group.line))
+            errors.append(ConfigError(problem, line))
     return errors
 
 
