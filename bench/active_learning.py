@@ -1,6 +1,7 @@
 """Active learning curve on NCBI disease: picking by uncertainty vs at random, simulated annotators.
 
     .venv/bin/python bench/active_learning.py [--seeds 3] [--pool 1000] [--rounds 10] [--quick]
+        [--embedding-texts project|biomedical] [--word2vec-passes N] [--batch-size N]
 
 Sentences are tasks and the NCBI gold tags are the annotators. Each seed starts from 50 random
 labelled sentences of the pool, then adds 50 per round, picked either by the product's
@@ -20,7 +21,9 @@ and scores entity F1 on the whole test split (940 sentences).
 * Embeddings: one Word2Vec (100 dimensions) trained once on every train + devel sentence text
   (unlabelled text is free in active learning) and reused by every model, with the product's
   number of passes over the texts (``word2vec_passes``: 15 here; ``--word2vec-passes 1`` gives
-  Spark's single pass, the product's rule before 2026-11-26).
+  Spark's single pass, the product's rule before 2026-11-26). ``--embedding-texts biomedical``
+  adds every other biomedical text of shared/data (``bench/unlabelled_text.py``: 4x the words),
+  as a team with an in-domain embeddings file would have, with the same number of passes.
 * Uncertainty picking, as the product ranks tasks: the current model predicts the unlabelled
   pool (one ``NerPredictor`` load per round, which also scores the test split) and each sentence
   gets the certainty pre-annotation stores for a NER-only project, the sequence certainty of
@@ -66,6 +69,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 
 from bench.conll import ConllSentence, ncbi  # noqa: E402
+from bench.unlabelled_text import biomedical_texts  # noqa: E402
 from projects.exports import bio_tags  # noqa: E402
 from projects.tokenizer import tokenize  # noqa: E402
 from training.engine.embeddings import Embeddings, train_word2vec, word2vec_passes  # noqa: E402
@@ -339,6 +343,13 @@ def main() -> None:
         help="passes of Word2Vec over the texts (default: the product's rule, 15 here)",
     )
     parser.add_argument(
+        "--embedding-texts",
+        choices=("project", "biomedical"),
+        default="project",
+        help="what Word2Vec learns from: the project's train+devel texts (default), or those "
+        "and the other biomedical texts of shared/data (bench/unlabelled_text.py)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="smoke run: 1 seed, pool 300, 3 rounds of 20 from 20, 1 epoch, 200 test sentences",
@@ -363,13 +374,18 @@ def main() -> None:
     pool = random.Random(POOL_SEED).sample(train, args.pool)
     labels = [args.start + args.step * r for r in range(args.rounds)]
     texts = [s.text for s in train + devel]
+    # The pass count follows the project's texts in both cases, so NCBI's words get the same
+    # training and the other texts only add to it.
     passes = args.word2vec_passes or word2vec_passes(texts)
+    if args.embedding_texts == "biomedical":
+        texts += biomedical_texts()
     setup = (
         f"NCBI disease: pool of {len(pool)} of {len(train)} train sentences (fixed, seed "
         f"{POOL_SEED}), {len(test)} test sentences, labels {labels[0]}..{labels[-1]} by "
         f"{args.step}, {args.epochs} epochs per model (learning rate {args.learning_rate}, "
         f"batch {args.batch_size}), Word2Vec 100d on "
-        f"{len(texts)} train+devel texts, {passes} passes"
+        f"{len(texts)} {'train+devel' if args.embedding_texts == 'project' else 'biomedical'} "
+        f"texts, {passes} passes"
     )  # without the seed count, so --resume can add seeds to a finished run
     log(setup)
 
