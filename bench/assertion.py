@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.shared_data import SHARED_DATA  # noqa: E402
 from training.engine.assertion import (  # noqa: E402
     DESIGNS,
     WINDOW,
@@ -37,7 +38,7 @@ from training.engine.classification import label_metrics  # noqa: E402
 from training.engine.embeddings import train_word2vec  # noqa: E402
 from training.engine.session import start_spark  # noqa: E402
 
-DATA = Path("/work/shared/data/bioscope_assertion/bioscope.csv")
+DATA = SHARED_DATA / "bioscope_assertion" / "bioscope.csv"
 
 
 def load(path: Path) -> tuple[list[tuple[str, AssertionExample]], list[str]]:

@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.shared_data import SHARED_DATA as DATA  # noqa: E402
 from training.engine.classification import (  # noqa: E402
     ClassifierParams,
     ClassifierPredictor,
@@ -39,7 +40,6 @@ from training.engine.classification import (  # noqa: E402
 from training.engine.embeddings import train_word2vec  # noqa: E402
 from training.engine.session import start_spark  # noqa: E402
 
-DATA = Path("/work/shared/data")
 SMS = DATA / "sms_spam" / "SMSSpamCollection.tsv"
 HOC = DATA / "hoc_multilabel" / "hoc_documents.tsv"
 

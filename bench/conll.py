@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from bench.shared_data import SHARED_DATA as DATA
 
 
 @dataclass(frozen=True)

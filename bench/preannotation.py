@@ -49,6 +49,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
 
+from bench.shared_data import SHARED_DATA  # noqa: E402
 from projects import services as project_services  # noqa: E402
 from projects.labeling_config import parse_labeling_config  # noqa: E402
 from projects.models import Prediction, Project, Task  # noqa: E402
@@ -58,7 +59,7 @@ from training.models import ModelSource, NlpModel  # noqa: E402
 from training.preannotation import BATCH_SIZE, preannotate_batch  # noqa: E402
 from training.predictors import Preannotator, deployed_models  # noqa: E402
 
-CORPUS = Path("/work/shared/data/ncbi_disease/original/NCBItrainset_corpus.txt")
+CORPUS = SHARED_DATA / "ncbi_disease" / "original" / "NCBItrainset_corpus.txt"
 PROJECT = "bench-preannotation"
 CONFIG = """<View>
   <Text name="text" value="$text"/>
