@@ -57,7 +57,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -101,6 +101,19 @@ _STARTED = time.perf_counter()
 
 def log(message: str) -> None:
     print(f"[{time.perf_counter() - _STARTED:6.0f}s] {message}", file=sys.stderr, flush=True)
+
+
+def results_stream() -> TextIO:
+    """Standard output for the results alone; call before Spark starts.
+
+    The JVM inherits the process's file descriptor 1 and NerDL prints its epoch lines there, ahead
+    of the table. Pointing descriptor 1 at stderr before the JVM starts sends them to the progress
+    log; the returned stream writes to the original standard output.
+    """
+    sys.stdout.flush()
+    results = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    return results
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -405,6 +418,7 @@ def main() -> None:
         results[seed] = curves
         raw_path.write_text(json.dumps({"setup": setup, "labels": labels, "f1": results}))
 
+    out = results_stream()
     started = time.perf_counter()
     spark = start_spark(
         master=settings.SPARK_MASTER,
@@ -450,12 +464,15 @@ def main() -> None:
         f"Active learning on NCBI disease (pool {len(pool)}, {args.seeds} seeds, "
         f"{args.epochs} epochs)",
     )
-    print(f"{setup}, seeds 1..{args.seeds}")
-    print("F1 = entity-level micro F1 on the test split; mean ± std (min–max) over seeds.\n")
-    print(table(labels, results))
-    print()
-    print(verdict(labels, results))
-    print(f"Wall time {minutes:.0f} min. Plot: {plot_path}")
+    print(f"{setup}, seeds 1..{args.seeds}", file=out)
+    print(
+        "F1 = entity-level micro F1 on the test split; mean ± std (min–max) over seeds.\n", file=out
+    )
+    print(table(labels, results), file=out)
+    print(file=out)
+    print(verdict(labels, results), file=out)
+    print(f"Wall time {minutes:.0f} min. Plot: {plot_path}", file=out)
+    out.close()
 
 
 if __name__ == "__main__":
