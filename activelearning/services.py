@@ -235,18 +235,8 @@ def after_active_learning_run(*, run: TrainingRun) -> None:
         return
     if run.status not in (JobStatus.SUCCEEDED, JobStatus.PARTIAL):
         return
-    # training may not offer pre-annotation yet; activelearning must work with and without it.
-    preannotation_start = getattr(training_services, "preannotation_start", None)
-    if preannotation_start is None:
-        logger.info(
-            "Training run %s deployed new models; pre-annotation is not available, so the open "
-            "tasks of project %s keep their predictions.",
-            run.pk,
-            run.project_id,
-        )
-        return
     try:
-        preannotation_start(project=run.project, actor=None)
+        training_services.preannotation_start(project=run.project, actor=None)
     except (ConflictError, ValidationFailed) as exc:
         logger.warning(
             "Pre-annotation after training run %s of project %s did not start: %s",

@@ -18,7 +18,7 @@ from projects.imports import tasks_import
 from projects.models import Project
 from tests.activelearning.helpers import NER_PARAMS, TEXT, ner_result
 from training import services as training_services
-from training.models import JobStatus, TrainingRun, Trigger
+from training.models import JobStatus, NlpModel, PreannotationJob, TrainingRun, Trigger
 
 
 def url(project: Project) -> str:
@@ -373,25 +373,6 @@ def test_a_manual_run_started_after_the_threshold_absorbs_the_pending_trigger(
 # --- after an active-learning run --------------------------------------------------------------
 
 
-def test_without_preannotation_an_active_learning_deployment_only_logs(
-    project: Project,
-    run_commit_hooks: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    monkeypatch.delattr(training_services, "preannotation_start", raising=False)
-    run = TrainingRun.objects.create(
-        project=project,
-        status=JobStatus.RUNNING,
-        model_types=["ner"],
-        trigger=Trigger.ACTIVE_LEARNING,
-        deploy=True,
-    )
-    with caplog.at_level(logging.INFO, logger="activelearning.services"):
-        run_commit_hooks(lambda: training_services.job_finish(job=run, status=JobStatus.SUCCEEDED))
-    assert "pre-annotation is not available" in caplog.text
-
-
 @pytest.mark.parametrize(
     ("trigger", "deploy", "status", "preannotates"),
     [
@@ -402,24 +383,27 @@ def test_without_preannotation_an_active_learning_deployment_only_logs(
         (Trigger.MANUAL, True, JobStatus.SUCCEEDED, False),
     ],
 )
-def test_an_active_learning_deployment_asks_for_preannotation_of_the_open_tasks(
+def test_an_active_learning_deployment_queues_preannotation_of_the_open_tasks(
     project: Project,
+    alice: Any,
+    make_task: Any,
+    submit: Any,
     run_commit_hooks: Any,
-    monkeypatch: pytest.MonkeyPatch,
     trigger: str,
     deploy: bool,
     status: str,
     preannotates: bool,
 ) -> None:
-    calls: list[dict[str, Any]] = []
-
-    def preannotation_start(**kwargs: Any) -> None:
-        calls.append(kwargs)
-
-    # The hook's contract with training (task_ids left out = the open tasks), not pre-annotation.
-    monkeypatch.setattr(
-        training_services, "preannotation_start", preannotation_start, raising=False
+    ner = NlpModel.objects.create(
+        name="ner_clinic_annotation_manual_v1",
+        type="ner",
+        project=project,
+        labels=["Symptom", "Disease"],
+        path="/models/ner_clinic_annotation_manual_v1",
     )
+    training_services.deploy_models(project=project, models=[ner], actor=alice)
+    submit(make_task(TEXT))
+    open_task = make_task(TEXT)
     run = TrainingRun.objects.create(
         project=project,
         status=JobStatus.RUNNING,
@@ -428,8 +412,30 @@ def test_an_active_learning_deployment_asks_for_preannotation_of_the_open_tasks(
         deploy=deploy,
     )
     run_commit_hooks(lambda: training_services.job_finish(job=run, status=status))
-    expected = [{"project": project, "actor": None}] if preannotates else []
-    assert calls == expected
+    # The job row is what the worker would pick up (its enqueue is left uncommitted here).
+    jobs = PreannotationJob.objects.filter(project=project)
+    assert [(job.task_ids, job.created_by) for job in jobs] == (
+        [([open_task.pk], None)] if preannotates else []
+    )
+
+
+def test_a_preannotation_that_cannot_start_is_logged_and_the_run_still_finishes(
+    project: Project, run_commit_hooks: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    run = TrainingRun.objects.create(
+        project=project,
+        status=JobStatus.RUNNING,
+        model_types=["ner"],
+        trigger=Trigger.ACTIVE_LEARNING,
+        deploy=True,
+    )
+    with caplog.at_level(logging.WARNING, logger="activelearning.services"):
+        run_commit_hooks(lambda: training_services.job_finish(job=run, status=JobStatus.SUCCEEDED))
+    # Nothing is deployed in this project, so pre-annotation refuses; the run is unaffected.
+    assert "did not start: No model is deployed" in caplog.text
+    run.refresh_from_db()
+    assert run.status == JobStatus.SUCCEEDED
+    assert not PreannotationJob.objects.filter(project=project).exists()
 
 
 # --- exactly once under concurrency (real transactions on PostgreSQL) --------------------------
