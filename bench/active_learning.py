@@ -146,6 +146,11 @@ def certainty(prediction: TextPrediction) -> float:
     return 2.0 if prediction.certainty is None else prediction.certainty
 
 
+def least_certain_first(certainties: dict[int, float]) -> list[int]:
+    """Pool indices, the least certain first; ties by lowest index (the product: lowest task id)."""
+    return sorted(certainties, key=lambda index: (certainties[index], index))
+
+
 def f1(test: Sequence[ConllSentence], predicted: Sequence[list[PredictedEntity]]) -> float:
     metrics = entity_metrics_from_spans(
         (set(sentence.spans()) for sentence in test),
@@ -189,7 +194,7 @@ class Bench:
             index: certainty(prediction)
             for index, prediction in zip(unlabelled, predicted[len(self.test) :], strict=True)
         }
-        return score, sorted(certainties, key=lambda index: (certainties[index], index))
+        return score, least_certain_first(certainties)
 
 
 def run_seed(

@@ -36,6 +36,7 @@ from bench.active_learning import (  # noqa: E402  (sets up Django)
     POOL_SEED,
     certainty,
     labelled,
+    least_certain_first,
     results_stream,
 )
 from bench.conll import ncbi  # noqa: E402
@@ -57,7 +58,8 @@ def ranks(values: list[float]) -> list[int]:
 
 
 def least_certain(certainties: dict[int, float]) -> set[int]:
-    return set(sorted(certainties, key=lambda i: (certainties[i], i))[:ROUND])
+    """The sentences one active-learning round would hand out."""
+    return set(least_certain_first(certainties)[:ROUND])
 
 
 def resaved(work: Path, batch_size: int) -> Path:
