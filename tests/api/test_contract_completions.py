@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from projects import services as project_services
-from projects.models import Completion, Project, Task
+from projects.models import Completion, Task
 from tests.api.contract import COMPLETION, REVIEW, assert_error, carries
 from tests.personas import span
 
@@ -36,7 +36,7 @@ def completions(task: Task) -> str:
     return f"/api/projects/{task.project.name}/tasks/{task.pk}/completions/"
 
 
-# --- POST /api/projects/{name}/tasks/{id}/completions/ ----------------------------------------------
+# --- POST /api/projects/{name}/tasks/{id}/completions/ --------------------------------------------
 
 
 def test_completion_create_answers_201_completion(api: Any, anna: Any, task: Task) -> None:

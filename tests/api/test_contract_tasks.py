@@ -57,7 +57,7 @@ def labelled(project: Project, make_task: Any, anna: Any, alice: Any) -> Task:
     return task
 
 
-# --- POST /api/projects/{name}/import ------------------------------------------------------------
+# --- POST /api/projects/{name}/import -------------------------------------------------------------
 
 
 def test_import_of_a_json_array_answers_the_counts_and_ids(
@@ -178,7 +178,7 @@ def test_export_is_for_owner_and_manager(
     assert_error(api(anna).get("/api/projects/nowhere/export?format=conll"), 404)
 
 
-# --- GET /api/projects/{name}/tasks/ ---------------------------------------------------------------
+# --- GET /api/projects/{name}/tasks/ --------------------------------------------------------------
 
 
 def test_task_list_is_paginated_and_filters_by_tags_and_status(
@@ -207,7 +207,7 @@ def test_task_list_is_404_for_outsiders(api: Any, oscar: Any, project: Project) 
     assert_error(api(oscar).get("/api/projects/nowhere/tasks/"), 404)
 
 
-# --- GET, PATCH, DELETE /api/projects/{name}/tasks/{id}/ -------------------------------------------
+# --- GET, PATCH, DELETE /api/projects/{name}/tasks/{id}/ ------------------------------------------
 
 
 def test_task_detail_for_members_404_for_others_and_unknown_ids(

@@ -80,7 +80,7 @@ def test_training_data_roles_and_bad_input(
     assert_error(api(oscar).get(url), 404)
 
 
-# --- POST /api/projects/{name}/trainings/ --------------------------------------------------------
+# --- POST /api/projects/{name}/trainings/ ---------------------------------------------------------
 
 
 def test_train_answers_202_a_queued_run_and_a_second_is_409(
@@ -136,7 +136,7 @@ def test_train_is_for_owner_and_manager(
     assert not TrainingRun.objects.exists()
 
 
-# --- GET /api/projects/{name}/trainings/ ---------------------------------------------------------
+# --- GET /api/projects/{name}/trainings/ ----------------------------------------------------------
 
 
 def test_run_list_is_paginated_newest_first(
@@ -158,7 +158,7 @@ def test_run_list_is_for_owner_and_manager(
     assert_error(api(oscar).get(TRAININGS), 404)
 
 
-# --- GET /api/projects/{name}/trainings/{id}/ ----------------------------------------------------
+# --- GET /api/projects/{name}/trainings/{id}/ -----------------------------------------------------
 
 
 def test_run_detail(api: Any, mike: Any, queued: TrainingRun) -> None:
@@ -180,7 +180,7 @@ def test_run_detail_of_an_unknown_or_other_projects_run_is_404(
     assert other.training_runs.count() == 0
 
 
-# --- POST /api/projects/{name}/trainings/{id}/cancel ---------------------------------------------
+# --- POST /api/projects/{name}/trainings/{id}/cancel ----------------------------------------------
 
 
 def test_cancel_answers_200_cancelled_run_deploying_nothing_then_409(
@@ -205,7 +205,7 @@ def test_cancel_roles_and_unknown_runs(
     assert TrainingRun.objects.get(pk=queued.pk).status == JobStatus.QUEUED
 
 
-# --- GET /api/projects/{name}/trainings/{id}/logs ------------------------------------------------
+# --- GET /api/projects/{name}/trainings/{id}/logs -------------------------------------------------
 
 
 def test_run_logs_are_a_zip_of_every_log_file(
@@ -233,7 +233,7 @@ def test_run_logs_roles_and_unknown_runs(
     assert_error(api(mike).get(f"{TRAININGS}{queued.pk + 1000}/logs"), 404)
 
 
-# --- GET /api/projects/{name}/status -------------------------------------------------------------
+# --- GET /api/projects/{name}/status --------------------------------------------------------------
 
 
 def test_status_while_a_run_is_queued_and_after_it_ends(
