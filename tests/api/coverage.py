@@ -1,0 +1,297 @@
+"""Which test covers which row of ../shared/spec/api.md, in one place (checked by test_coverage).
+
+A row is a (METHOD, path) of api.md: the rows of its method/path tables, and the endpoints its
+prose names in code spans (``GET /api/schema/``, the training-data preview, the Label Studio
+``/ml/`` paths). The path is written as api.md writes it, without its query string: the
+export row ``/api/projects/{name}/export?format=json|conll...`` is ``/api/projects/{name}/export``.
+
+``ROWS`` maps each built row to the tests that check it through the URL router: success with the
+fields api.md promises, 403 for a role that is not allowed, 404 for an outsider or unknown id,
+409 where it applies, 400 naming the ``field``. Two tests in ``EVERY_ROW`` run for every row of
+api.md (parametrised from this file's parser): anonymous → 401, and both trailing-slash forms
+reach a view that serves the method. ``PENDING`` holds the rows of later issues, not built yet;
+test_coverage fails when a row is in neither, in both, or names a test that does not exist.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bench.shared_data import SHARED_DATA
+
+API_MD = SHARED_DATA.parent / "spec" / "api.md"
+
+_METHOD = r"(?:GET|POST|PUT|PATCH|DELETE)"
+_TABLE_HEADER = re.compile(r"^\|\s*method\s*\|\s*path\s*\|", re.IGNORECASE)
+_CELL_BORDER = re.compile(r"(?<!\\)\|")
+_CODE_SPAN = re.compile(rf"`({_METHOD}) (/[^`\s]*)`")
+
+
+def _path(raw: str) -> str:
+    return raw.strip().strip("`").split("?", 1)[0]
+
+
+def spec_rows(path: Path = API_MD) -> dict[tuple[str, str], str]:
+    """Every (METHOD, path) of api.md, with the heading of the section it is in."""
+    rows: dict[tuple[str, str], str] = {}
+    section = ""
+    in_table = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            section = line.lstrip("#").strip()
+        if not line.startswith("|"):
+            in_table = False
+        elif _TABLE_HEADER.match(line):
+            in_table = True
+            continue
+        elif in_table and not set(line) <= set("|- "):
+            cells = _CELL_BORDER.split(line)
+            for method in cells[1].split(","):
+                rows.setdefault((method.strip().upper(), _path(cells[2])), section)
+            continue
+        for method, raw in _CODE_SPAN.findall(line):
+            rows.setdefault((method, _path(raw)), section)
+    return rows
+
+
+# The conventions tests, parametrised over every built row of api.md.
+EVERY_ROW = [
+    "tests/api/test_contract_conventions.py::test_every_row_answers_anonymous_callers_401",
+    "tests/api/test_contract_conventions.py::test_every_row_routes_with_and_without_trailing_slash",
+]
+
+_AUTH = "tests/api/test_contract_auth.py"
+_PROJECTS = "tests/api/test_contract_projects.py"
+_TASKS = "tests/api/test_contract_tasks.py"
+_COMPLETIONS = "tests/api/test_contract_completions.py"
+_TRAINING = "tests/api/test_contract_training.py"
+_MODELS = "tests/api/test_contract_models.py"
+_PREANNOTATION = "tests/api/test_contract_preannotation.py"
+_CONVENTIONS = "tests/api/test_contract_conventions.py"
+_CORE = "tests/projects/test_api.py"
+_TRAINING_API = "tests/training/test_training_api.py"
+_PREANNOTATION_API = "tests/training/test_preannotation.py"
+_AL_SETTINGS = "tests/activelearning/test_settings_and_counting.py"
+_NEXT_TASK = "tests/activelearning/test_next_task.py"
+
+ROWS: dict[tuple[str, str], list[str]] = {
+    # Auth and users
+    ("POST", "/api/auth/token/"): [
+        f"{_AUTH}::test_token_login_answers_a_token_that_authenticates",
+        f"{_AUTH}::test_token_login_with_bad_credentials_is_400",
+        f"{_CORE}::test_anonymous_gets_401_and_token_login_works",
+    ],
+    ("POST", "/api/users/"): [
+        f"{_AUTH}::test_site_admin_creates_a_user",
+        f"{_AUTH}::test_only_a_site_admin_creates_users",
+        f"{_AUTH}::test_user_creation_names_the_bad_field",
+    ],
+    # Projects
+    ("GET", "/api/projects/"): [
+        f"{_PROJECTS}::test_project_list_is_paginated_and_shows_the_callers_projects",
+    ],
+    ("POST", "/api/projects/"): [
+        f"{_PROJECTS}::test_project_create_answers_201_and_the_caller_owns_it",
+        f"{_PROJECTS}::test_project_create_names_the_bad_field_and_stores_nothing",
+    ],
+    ("GET", "/api/projects/{name}/"): [
+        f"{_PROJECTS}::test_project_detail_for_every_member_404_for_others",
+    ],
+    ("PATCH", "/api/projects/{name}/"): [
+        f"{_PROJECTS}::test_project_patch_changes_the_fields_api_md_names",
+        f"{_PROJECTS}::test_project_patch_is_for_owner_and_manager",
+        f"{_PROJECTS}::test_project_patch_names_the_bad_field_and_stores_nothing",
+    ],
+    ("DELETE", "/api/projects/{name}/"): [
+        f"{_PROJECTS}::test_project_delete_is_for_the_owner_only",
+    ],
+    ("PUT", "/api/projects/{name}/config"): [
+        f"{_PROJECTS}::test_config_put_stores_a_valid_config",
+        f"{_PROJECTS}::test_config_put_answers_every_error_with_its_line_and_stores_nothing",
+    ],
+    ("POST", "/api/projects/{name}/config/validate"): [
+        f"{_PROJECTS}::test_config_validate_answers_valid_and_errors_and_never_stores",
+        f"{_PROJECTS}::test_config_validate_roles_and_bad_body",
+    ],
+    ("GET", "/api/projects/{name}/members/"): [
+        f"{_PROJECTS}::test_member_list_is_paginated_in_team_order",
+    ],
+    ("POST", "/api/projects/{name}/members/"): [
+        f"{_PROJECTS}::test_member_add_answers_201_member",
+        f"{_PROJECTS}::test_member_add_roles_and_bad_fields",
+    ],
+    ("DELETE", "/api/projects/{name}/members/{username}/"): [
+        f"{_PROJECTS}::test_member_remove_answers_204",
+        f"{_PROJECTS}::test_member_remove_roles_and_unknown_members",
+    ],
+    # Tasks, import, export
+    ("POST", "/api/projects/{name}/import"): [
+        f"{_TASKS}::test_import_of_a_json_array_answers_the_counts_and_ids",
+        f"{_TASKS}::test_import_of_a_multipart_file",
+        f"{_TASKS}::test_import_names_each_bad_task_by_index_and_stores_nothing",
+        f"{_TASKS}::test_import_is_for_owner_and_manager",
+        f"{_CORE}::test_oversized_body_gets_413",
+    ],
+    ("GET", "/api/projects/{name}/export"): [
+        f"{_TASKS}::test_json_export_is_the_task_format",
+        f"{_TASKS}::test_conll_export_is_conll_2003_text",
+        f"{_TASKS}::test_export_of_an_unknown_format_is_400_naming_format",
+        f"{_TASKS}::test_export_is_for_owner_and_manager",
+    ],
+    ("GET", "/api/projects/{name}/tasks/"): [
+        f"{_TASKS}::test_task_list_is_paginated_and_filters_by_tags_and_status",
+        f"{_TASKS}::test_task_list_refuses_an_unknown_status",
+        f"{_TASKS}::test_task_list_is_404_for_outsiders",
+        f"{_CORE}::test_task_filters_tags_status_and_pagination",
+        f"{_CORE}::test_annotators_only_see_tasks_assigned_to_them_or_nobody",
+    ],
+    ("GET", "/api/projects/{name}/tasks/{id}/"): [
+        f"{_TASKS}::test_task_detail_for_members_404_for_others_and_unknown_ids",
+        f"{_TASKS}::test_a_task_of_another_project_is_404",
+    ],
+    ("PATCH", "/api/projects/{name}/tasks/{id}/"): [
+        f"{_TASKS}::test_task_patch_sets_tags_reviewer_and_annotators",
+        f"{_TASKS}::test_task_patch_names_the_bad_field_and_stores_nothing",
+        f"{_TASKS}::test_task_patch_and_delete_are_for_owner_and_manager",
+    ],
+    ("DELETE", "/api/projects/{name}/tasks/{id}/"): [
+        f"{_TASKS}::test_task_delete_answers_204_and_removes_it",
+        f"{_TASKS}::test_task_patch_and_delete_are_for_owner_and_manager",
+    ],
+    # Completions and reviews
+    ("POST", "/api/projects/{name}/tasks/{id}/completions/"): [
+        f"{_COMPLETIONS}::test_completion_create_answers_201_completion",
+        f"{_COMPLETIONS}::test_completion_create_names_the_bad_field_and_stores_nothing",
+        f"{_COMPLETIONS}::test_completion_create_is_for_annotating_roles",
+    ],
+    ("PATCH", "/api/completions/{id}/"): [
+        f"{_COMPLETIONS}::test_draft_patch_changes_result_star_and_lead_time",
+        f"{_COMPLETIONS}::test_patch_of_a_submitted_completion_is_409",
+        f"{_COMPLETIONS}::test_draft_patch_names_the_bad_field",
+        f"{_COMPLETIONS}::test_only_the_author_patches_a_draft",
+    ],
+    ("POST", "/api/completions/{id}/submit"): [
+        f"{_COMPLETIONS}::test_submit_answers_200_submitted_completion_then_409",
+        f"{_COMPLETIONS}::test_only_the_author_submits",
+    ],
+    ("POST", "/api/completions/{id}/review"): [
+        f"{_COMPLETIONS}::test_review_answers_200_completion_with_its_review",
+        f"{_COMPLETIONS}::test_review_is_for_reviewer_manager_and_owner",
+        f"{_COMPLETIONS}::test_review_names_the_bad_field_and_refuses_drafts",
+    ],
+    # Training data
+    ("GET", "/api/projects/{name}/training-data"): [
+        f"{_TRAINING}::test_training_data_answers_each_tasks_reason_and_the_counts",
+        f"{_TRAINING}::test_training_data_roles_and_bad_input",
+        "tests/projects/test_selection.py::test_training_data_endpoint",
+    ],
+    # Training
+    ("POST", "/api/projects/{name}/trainings/"): [
+        f"{_TRAINING}::test_train_answers_202_a_queued_run_and_a_second_is_409",
+        f"{_TRAINING}::test_train_is_409_while_a_preannotation_runs",
+        f"{_TRAINING}::test_train_names_the_bad_field_and_stores_nothing",
+        f"{_TRAINING}::test_train_with_nothing_to_train_is_400",
+        f"{_TRAINING}::test_train_is_for_owner_and_manager",
+        f"{_TRAINING_API}::test_out_of_range_params_are_400_with_the_field",
+    ],
+    ("GET", "/api/projects/{name}/trainings/"): [
+        f"{_TRAINING}::test_run_list_is_paginated_newest_first",
+        f"{_TRAINING}::test_run_list_is_for_owner_and_manager",
+    ],
+    ("GET", "/api/projects/{name}/trainings/{id}/"): [
+        f"{_TRAINING}::test_run_detail",
+        f"{_TRAINING}::test_run_detail_of_an_unknown_or_other_projects_run_is_404",
+    ],
+    ("POST", "/api/projects/{name}/trainings/{id}/cancel"): [
+        f"{_TRAINING}::test_cancel_answers_200_cancelled_run_deploying_nothing_then_409",
+        f"{_TRAINING}::test_cancel_roles_and_unknown_runs",
+        # a running run (real Spark child): it ends cancelled and deploys nothing
+        "tests/training/test_training_supervision.py::test_cancel_kills_the_child_and_deploys_nothing",
+    ],
+    ("GET", "/api/projects/{name}/trainings/{id}/logs"): [
+        f"{_TRAINING}::test_run_logs_are_a_zip_of_every_log_file",
+        f"{_TRAINING}::test_run_logs_roles_and_unknown_runs",
+    ],
+    ("GET", "/api/projects/{name}/status"): [
+        f"{_TRAINING}::test_status_while_a_run_is_queued_and_after_it_ends",
+        f"{_TRAINING}::test_status_shows_a_running_preannotation",
+        f"{_TRAINING}::test_status_is_404_for_outsiders",
+    ],
+    # Models
+    ("GET", "/api/models/"): [
+        f"{_MODELS}::test_model_list_is_paginated_and_filters_by_project_and_type",
+        f"{_MODELS}::test_model_list_hides_projects_the_caller_is_not_in",
+        f"{_MODELS}::test_model_list_refuses_an_unknown_type",
+    ],
+    ("GET", "/api/models/{model}/"): [
+        f"{_MODELS}::test_model_detail_carries_every_field",
+        f"{_MODELS}::test_model_detail_of_another_projects_or_an_unknown_model_is_404",
+    ],
+    ("GET", "/api/models/{model}/logs"): [
+        f"{_MODELS}::test_model_logs_are_its_training_log_as_text",
+        f"{_MODELS}::test_model_logs_of_another_projects_or_an_unknown_model_are_404",
+    ],
+    ("POST", "/api/projects/{name}/deploy"): [
+        f"{_MODELS}::test_deploy_answers_200_project_with_the_models_bound",
+        f"{_MODELS}::test_deploy_names_models_when_one_is_unknown_or_of_another_project",
+        f"{_MODELS}::test_deploy_of_an_invalid_combination_is_400",
+        f"{_MODELS}::test_deploy_is_for_owner_and_manager",
+        f"{_TRAINING_API}::test_deploy_binds_models_and_leaves_registered_labels_alone",
+    ],
+    # Pre-annotation
+    ("POST", "/api/projects/{name}/preannotations/"): [
+        f"{_PREANNOTATION_API}::test_start_queues_the_open_tasks_and_enqueues_on_commit",
+        f"{_PREANNOTATION_API}::test_nothing_deployed_is_400",
+        f"{_PREANNOTATION_API}::test_task_ids_outside_the_project_are_400",
+        f"{_PREANNOTATION_API}::test_training_blocks_preannotation",
+        f"{_PREANNOTATION_API}::test_preannotation_blocks_training_and_another_preannotation",
+        f"{_PREANNOTATION_API}::test_only_managers_preannotate",
+        f"{_PREANNOTATION}::test_preannotate_answers_202_job_and_names_bad_task_ids",
+    ],
+    ("GET", "/api/projects/{name}/preannotations/{id}/"): [
+        f"{_PREANNOTATION}::test_job_detail",
+        f"{_PREANNOTATION}::test_job_detail_roles_and_unknown_jobs",
+    ],
+    ("GET", "/api/projects/{name}/tasks/{id}/predictions/"): [
+        f"{_PREANNOTATION_API}::test_predictions_of_a_task_newest_first_for_whoever_sees_the_task",
+        f"{_PREANNOTATION}::test_predictions_carry_confidence_and_unknown_tasks_are_404",
+    ],
+    # Active learning
+    ("GET", "/api/projects/{name}/active-learning"): [
+        f"{_AL_SETTINGS}::test_defaults_before_anything_is_configured",
+        f"{_AL_SETTINGS}::test_only_owner_and_manager_see_and_change_the_settings",
+        f"{_AL_SETTINGS}::test_only_newly_submitted_completions_count",
+    ],
+    ("PUT", "/api/projects/{name}/active-learning"): [
+        f"{_AL_SETTINGS}::test_put_stores_and_get_returns_the_settings",
+        f"{_AL_SETTINGS}::test_bad_values_are_400_with_the_field_and_nothing_is_stored",
+        f"{_AL_SETTINGS}::test_only_owner_and_manager_see_and_change_the_settings",
+    ],
+    ("GET", "/api/projects/{name}/next-task"): [
+        f"{_NEXT_TASK}::test_sequential_hands_out_the_lowest_open_task_and_reserves_it",
+        f"{_NEXT_TASK}::test_204_when_nothing_is_left",
+        f"{_NEXT_TASK}::test_roles",
+        f"{_NEXT_TASK}::test_an_unknown_strategy_is_400",
+    ],
+    # Schema
+    ("GET", "/api/schema/"): [f"{_CONVENTIONS}::test_schema_is_an_openapi_3_document"],
+    ("GET", "/api/docs/"): [f"{_CONVENTIONS}::test_docs_page_is_served"],
+}
+
+# api.md "Round 2 additions": rows of later issues. When one is built, move it to ROWS with its
+# tests (test_coverage fails while it is in both).
+_LATER = "issue 19 (not built yet)"
+_ML_BACKEND = "issue 20 (not built yet)"
+PENDING: dict[tuple[str, str], str] = {
+    ("POST", "/api/models/{model}/evaluate"): _LATER,
+    ("GET", "/api/models/{model}/usefulness"): _LATER,
+    ("GET", "/api/projects/{name}/deployments/"): _LATER,
+    ("POST", "/api/projects/{name}/deployments/{id}/restore"): _LATER,
+    ("GET", "/api/models/{model}/download"): _LATER,
+    ("POST", "/api/models/"): _LATER,
+    ("GET", "/ml/{project}/health"): _ML_BACKEND,
+    ("POST", "/ml/{project}/setup"): _ML_BACKEND,
+    ("POST", "/ml/{project}/predict"): _ML_BACKEND,
+    ("POST", "/ml/{project}/webhook"): _ML_BACKEND,
+}
