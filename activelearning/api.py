@@ -7,7 +7,6 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 from activelearning import selectors, services
 from activelearning import serializers as s
 from activelearning.models import Strategy
+from annolab.api import query_choice
 from annolab.errors import ValidationFailed
 from projects.api import project_for
 from projects.permissions import Action
@@ -25,8 +25,6 @@ _READ_ONLY_FIELDS = ("completions_since_last_training", "pending", "effective_pa
 
 
 class ActiveLearningView(APIView):
-    parser_classes = [JSONParser]
-
     @extend_schema(responses=s.ActiveLearningSerializer)
     def get(self, request: Request, name: str) -> Response:
         project = project_for(request, name, Action.MANAGE)
@@ -66,7 +64,7 @@ class NextTaskView(APIView):
         task = services.task_reserve_next(
             project=project,
             actor=request.user,
-            strategy=request.query_params.get("strategy") or None,
+            strategy=query_choice(request, "strategy", list(Strategy.values), None),
         )
         if task is None:
             return Response(status=status.HTTP_204_NO_CONTENT)

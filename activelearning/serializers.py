@@ -9,6 +9,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from activelearning.models import DEFAULT_FREQUENCY, Strategy
+from annolab import fields
+from annolab.api import INT_COLUMN_MAX
 
 _PARAMS_HELP = "Params of its training runs (see Training); null = those of the last manual run."
 
@@ -16,25 +18,28 @@ _PARAMS_HELP = "Params of its training runs (see Training); null = those of the 
 class ActiveLearningUpdateSerializer(serializers.Serializer):
     """PUT body: every field is optional; a field left out keeps its value."""
 
-    enabled = serializers.BooleanField(required=False)
-    frequency = serializers.IntegerField(
-        min_value=1, required=False, help_text=f"Default {DEFAULT_FREQUENCY}."
+    enabled = fields.BooleanField(required=False)
+    frequency = fields.IntegerField(
+        min_value=1,
+        max_value=INT_COLUMN_MAX,
+        required=False,
+        help_text=f"Default {DEFAULT_FREQUENCY}.",
     )
-    deploy = serializers.BooleanField(required=False)
+    deploy = fields.BooleanField(required=False)
     strategy = serializers.ChoiceField(choices=Strategy.choices, required=False)
     params = serializers.JSONField(required=False, allow_null=True, help_text=_PARAMS_HELP)
 
 
 class ActiveLearningSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField()
-    frequency = serializers.IntegerField(min_value=1)
-    deploy = serializers.BooleanField()
+    enabled = fields.BooleanField()
+    frequency = fields.IntegerField(min_value=1, max_value=INT_COLUMN_MAX)
+    deploy = fields.BooleanField()
     strategy = serializers.ChoiceField(choices=Strategy.choices)
     params = serializers.JSONField(allow_null=True, help_text=_PARAMS_HELP)
-    completions_since_last_training = serializers.IntegerField(
+    completions_since_last_training = fields.IntegerField(
         help_text="Completions submitted since the project's last training run started."
     )
-    pending = serializers.BooleanField(
+    pending = fields.BooleanField(
         help_text="A threshold was reached; its run starts when the project is free."
     )
     effective_params = serializers.JSONField(

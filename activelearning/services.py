@@ -46,6 +46,7 @@ from django.utils import timezone
 
 from activelearning import selectors
 from activelearning.models import ActiveLearningSettings, Strategy, TaskReservation
+from annolab.api import INT_COLUMN_MAX
 from annolab.errors import ConflictError, ValidationFailed
 from projects.models import Completion, Project, Task
 from projects.permissions import Action, require
@@ -94,9 +95,13 @@ def _validation_errors(
         if value is not UNSET and not isinstance(value, bool):
             errors.append({"field": name, "message": "Must be true or false."})
     if frequency is not UNSET and (
-        not isinstance(frequency, int) or isinstance(frequency, bool) or frequency < 1
+        not isinstance(frequency, int)
+        or isinstance(frequency, bool)
+        or not 1 <= frequency <= INT_COLUMN_MAX
     ):
-        errors.append({"field": "frequency", "message": "Must be a whole number ≥ 1."})
+        errors.append(
+            {"field": "frequency", "message": f"Must be a whole number from 1 to {INT_COLUMN_MAX}."}
+        )
     if strategy is not UNSET and strategy not in Strategy.values:
         errors.append(
             {"field": "strategy", "message": f"Must be one of {', '.join(Strategy.values)}."}

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from annolab.json_input import unstorable_text
+
 
 class BodySizeLimitMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -28,8 +30,38 @@ class BodySizeLimitMiddleware:
             else settings.MAX_JSON_BODY_BYTES
         )
         if length > limit:
+            message = f"The request body is larger than the limit of {limit} bytes."
+            return JsonResponse({"detail": message, "errors": [{"message": message}]}, status=413)
+        return self.get_response(request)
+
+
+class UnstorableTextMiddleware:
+    """Answer 400 when the path or the query string holds text PostgreSQL cannot compare.
+
+    A NUL in ``?tags=`` or in a project name reached a query as a 500 (PostgreSQL refuses it in
+    any text value); this is the same rule annolab.json_input applies to bodies.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        problem = unstorable_text(request.path)
+        field = "path"
+        if problem is None:
+            for name, values in request.GET.lists():
+                problem = next(
+                    (p for p in map(unstorable_text, [name, *values]) if p is not None), None
+                )
+                if problem is not None:
+                    field = name
+                    break
+        if problem is not None:
             return JsonResponse(
-                {"detail": f"The request body is larger than the limit of {limit} bytes."},
-                status=413,
+                {
+                    "detail": f"{field}: {problem}",
+                    "errors": [{"field": field, "message": problem}],
+                },
+                status=400,
             )
         return self.get_response(request)

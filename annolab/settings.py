@@ -145,6 +145,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 MIDDLEWARE.insert(0, "annolab.middleware.BodySizeLimitMiddleware")
+MIDDLEWARE.insert(1, "annolab.middleware.UnstorableTextMiddleware")
 
 REST_FRAMEWORK = {
     # Token first, so an anonymous API request is answered 401 with a WWW-Authenticate header.
@@ -155,9 +156,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "annolab.api.Pagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "annolab.schema.AutoSchema",
     "EXCEPTION_HANDLER": "annolab.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bodies only (the import adds multipart), through annolab's parser: malformed, too deep
+    # or unstorable JSON is one 400 in api.md's error shape, never a RecursionError or a DB error.
+    "DEFAULT_PARSER_CLASSES": ["annolab.json_input.JSONParser"],
+    # DRF reads `?format=` as a renderer override and answers 404 before authentication; api.md
+    # gives `format` to the export, so the override is off everywhere.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "annolab API",

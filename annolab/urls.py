@@ -24,3 +24,5 @@ urlpatterns = [
     path("", include("projects.page_urls")),
     path("", include("training.page_urls")),
 ]
+
+handler404 = "annolab.api.not_found"

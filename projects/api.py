@@ -11,16 +11,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annolab.api import ListView, query_choice, query_flag
 from annolab.errors import ValidationFailed
+from annolab.json_input import JSONParser
 from projects import exports, imports, selectors, services
 from projects import serializers as s
-from projects.models import Project, Role, Task
+from projects.models import Project, Role, Task, TaskStatus
 from projects.permissions import Action, can, require, role_of
 from projects.selection import COMPLETIONS_FILTERS, select_training_data
 
@@ -79,16 +81,11 @@ class UserListView(APIView):
         return Response({"id": user.pk, "username": user.username}, status=status.HTTP_201_CREATED)
 
 
-class ProjectListView(APIView):
+class ProjectListView(ListView):
     @extend_schema(responses=s.ProjectSerializer(many=True))
     def get(self, request: Request) -> Response:
-        from annolab.api import Pagination
-
-        paginator = Pagination()
-        page = paginator.paginate_queryset(
-            selectors.projects_visible_to(request.user).order_by("name"), request, view=self
-        )
-        return paginator.get_paginated_response(s.ProjectSerializer(page, many=True).data)
+        projects = selectors.projects_visible_to(request.user).order_by("name")
+        return self.paginated(request, projects, s.ProjectSerializer)
 
     @extend_schema(request=s.ProjectCreateSerializer, responses={201: s.ProjectSerializer})
     def post(self, request: Request) -> Response:
@@ -137,26 +134,19 @@ class ProjectConfigView(APIView):
 class ProjectConfigValidateView(APIView):
     @extend_schema(request=s.LabelingConfigSerializer, responses=s.ConfigValidationSerializer)
     def post(self, request: Request, name: str) -> Response:
-        project_for(request, name, Action.MANAGE)
+        project = project_for(request, name, Action.MANAGE)
         body = s.LabelingConfigSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        errors = services.config_errors(body.validated_data["labeling_config"])
+        errors = services.config_errors(body.validated_data["labeling_config"], project)
         return Response({"valid": not errors, "errors": errors})
 
 
-class MemberListView(APIView):
+class MemberListView(ListView):
     @extend_schema(responses=s.MemberSerializer(many=True))
     def get(self, request: Request, name: str) -> Response:
-        from annolab.api import Pagination
-
         project = project_for(request, name)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(
-            project.memberships.select_related("user").order_by("priority", "user__username"),
-            request,
-            view=self,
-        )
-        return paginator.get_paginated_response(s.MemberSerializer(page, many=True).data)
+        members = project.memberships.select_related("user").order_by("priority", "user__username")
+        return self.paginated(request, members, s.MemberSerializer)
 
     @extend_schema(request=s.MemberCreateSerializer, responses={201: s.MemberSerializer})
     def post(self, request: Request, name: str) -> Response:
@@ -207,27 +197,24 @@ class ExportView(APIView):
     )
     def get(self, request: Request, name: str) -> HttpResponse | Response:
         project = project_for(request, name, Action.MANAGE)
-        export_format = request.query_params.get("format", "json")
+        export_format = query_choice(request, "format", ["json", "conll"], "json")
         tags = _csv_param(request, "tags")
-        if export_format == "json":
-            ground_truth = request.query_params.get("ground_truth") in {"1", "true", "yes"}
-            data = exports.export_json(project=project, tags=tags, ground_truth_only=ground_truth)
-            response: HttpResponse | Response = Response(data)
-            suffix = "json"
-        elif export_format == "conll":
+        if export_format == "conll":
             text = exports.export_conll(project=project, tags=tags)
-            response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+            response: HttpResponse | Response = HttpResponse(
+                text, content_type="text/plain; charset=utf-8"
+            )
             suffix = "conll"
         else:
-            raise ValidationFailed(
-                "format must be json or conll.",
-                [{"field": "format", "message": "Must be json or conll."}],
-            )
+            ground_truth = query_flag(request, "ground_truth")
+            data = exports.export_json(project=project, tags=tags, ground_truth_only=ground_truth)
+            response = Response(data)
+            suffix = "json"
         response["Content-Disposition"] = f'attachment; filename="{project.name}.{suffix}"'
         return response
 
 
-class TaskListView(APIView):
+class TaskListView(ListView):
     @extend_schema(
         parameters=[
             OpenApiParameter("tags", str, description="comma-separated tag names"),
@@ -238,17 +225,13 @@ class TaskListView(APIView):
         responses=s.TaskSerializer(many=True),
     )
     def get(self, request: Request, name: str) -> Response:
-        from annolab.api import Pagination
-
         project = project_for(request, name)
         tasks = selectors.task_filter(
             selectors.tasks_visible_to(project=project, user=request.user),
             tags=_csv_param(request, "tags"),
-            status=request.query_params.get("status") or None,
+            status=query_choice(request, "status", TaskStatus.values, None),
         ).order_by("id")
-        paginator = Pagination()
-        page = paginator.paginate_queryset(tasks, request, view=self)
-        return paginator.get_paginated_response(s.TaskSerializer(page, many=True).data)
+        return self.paginated(request, tasks, s.TaskSerializer)
 
 
 class TaskDetailView(APIView):
@@ -276,11 +259,9 @@ class TaskDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TaskCompletionListView(APIView):
+class TaskCompletionListView(ListView):
     @extend_schema(responses=s.CompletionSerializer(many=True))
     def get(self, request: Request, name: str, task_id: int) -> Response:
-        from annolab.api import Pagination
-
         project = project_for(request, name)
         task = task_for(request, project, task_id)
         completions = selectors.completions_of(task)
@@ -289,9 +270,7 @@ class TaskCompletionListView(APIView):
             and role_of(project=project, user=request.user) == Role.ANNOTATOR
         ):
             completions = completions.filter(created_by=request.user)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(completions.order_by("id"), request, view=self)
-        return paginator.get_paginated_response(s.CompletionSerializer(page, many=True).data)
+        return self.paginated(request, completions.order_by("id"), s.CompletionSerializer)
 
     @extend_schema(request=s.CompletionCreateSerializer, responses={201: s.CompletionSerializer})
     def post(self, request: Request, name: str, task_id: int) -> Response:
@@ -306,6 +285,8 @@ class TaskCompletionListView(APIView):
 
 
 class CompletionDetailView(APIView):
+    conflict_methods = ("patch",)
+
     @extend_schema(responses=s.CompletionSerializer)
     def get(self, request: Request, completion_id: int) -> Response:
         completion = selectors.completion_for_user(completion_id=completion_id, user=request.user)
@@ -323,6 +304,8 @@ class CompletionDetailView(APIView):
 
 
 class CompletionSubmitView(APIView):
+    conflict_methods = ("post",)
+
     @extend_schema(request=None, responses=s.CompletionSerializer)
     def post(self, request: Request, completion_id: int) -> Response:
         completion = selectors.completion_for_user(completion_id=completion_id, user=request.user)
@@ -331,6 +314,8 @@ class CompletionSubmitView(APIView):
 
 
 class CompletionReviewView(APIView):
+    conflict_methods = ("post",)
+
     @extend_schema(request=s.ReviewCreateSerializer, responses=s.CompletionSerializer)
     def post(self, request: Request, completion_id: int) -> Response:
         completion = selectors.completion_for_user(completion_id=completion_id, user=request.user)
@@ -352,12 +337,7 @@ class TrainingDataView(APIView):
     )
     def get(self, request: Request, name: str) -> Response:
         project = project_for(request, name, Action.MANAGE)
-        completions = request.query_params.get("completions", "submitted")
-        if completions not in COMPLETIONS_FILTERS:
-            raise ValidationFailed(
-                "completions must be submitted or reviewed.",
-                [{"field": "completions", "message": "Must be submitted or reviewed."}],
-            )
+        completions = query_choice(request, "completions", list(COMPLETIONS_FILTERS), "submitted")
         selection = select_training_data(
             project=project, tags=_csv_param(request, "tags"), completions=completions
         )

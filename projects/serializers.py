@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from annolab import fields
+from annolab.api import INT_COLUMN_MAX
 from projects.models import Completion, Membership, Project, Review, SelectionRule, Task
 
 
 class ProjectSerializer(serializers.ModelSerializer):
-    owner = serializers.CharField(source="owner.username", read_only=True)
+    owner = fields.CharField(source="owner.username", read_only=True)
 
     class Meta:
         model = Project
@@ -17,9 +19,9 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 
 class ProjectCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    labeling_config = serializers.CharField(
+    name = fields.CharField(max_length=100)
+    description = fields.CharField(required=False, allow_blank=True, default="")
+    labeling_config = fields.CharField(
         required=False, allow_blank=True, default="", trim_whitespace=False
     )
     selection_rule = serializers.ChoiceField(
@@ -28,27 +30,27 @@ class ProjectCreateSerializer(serializers.Serializer):
 
 
 class ProjectUpdateSerializer(serializers.Serializer):
-    description = serializers.CharField(required=False, allow_blank=True)
-    labeling_config = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    description = fields.CharField(required=False, allow_blank=True)
+    labeling_config = fields.CharField(required=False, allow_blank=True, trim_whitespace=False)
     selection_rule = serializers.ChoiceField(choices=SelectionRule.choices, required=False)
 
 
 class LabelingConfigSerializer(serializers.Serializer):
-    labeling_config = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    labeling_config = fields.CharField(allow_blank=True, trim_whitespace=False)
 
 
 class ConfigErrorSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    line = serializers.IntegerField(allow_null=True)
+    message = fields.CharField()
+    line = fields.IntegerField(allow_null=True)
 
 
 class ConfigValidationSerializer(serializers.Serializer):
-    valid = serializers.BooleanField()
+    valid = fields.BooleanField()
     errors = ConfigErrorSerializer(many=True)
 
 
 class MemberSerializer(serializers.ModelSerializer):
-    username = serializers.CharField(source="user.username")
+    username = fields.CharField(source="user.username")
 
     class Meta:
         model = Membership
@@ -56,15 +58,17 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class MemberCreateSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    role = serializers.CharField()
-    priority = serializers.IntegerField(required=False, min_value=1)
+    username = fields.CharField()
+    role = fields.CharField()
+    priority = fields.IntegerField(required=False, min_value=1, max_value=INT_COLUMN_MAX)
 
 
 class TaskSerializer(serializers.ModelSerializer):
     tags = serializers.SerializerMethodField()
-    status = serializers.CharField(read_only=True)
-    reviewer = serializers.CharField(source="reviewer.username", read_only=True, default=None)
+    status = fields.CharField(read_only=True)
+    reviewer = fields.CharField(
+        source="reviewer.username", read_only=True, default=None, allow_null=True
+    )
     annotators = serializers.SerializerMethodField()
 
     class Meta:
@@ -79,13 +83,13 @@ class TaskSerializer(serializers.ModelSerializer):
 
 
 class TaskUpdateSerializer(serializers.Serializer):
-    tags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
-    reviewer = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    annotators = serializers.ListField(child=serializers.CharField(), required=False)
+    tags = serializers.ListField(child=fields.CharField(max_length=100), required=False)
+    reviewer = fields.CharField(required=False, allow_null=True, allow_blank=True)
+    annotators = serializers.ListField(child=fields.CharField(), required=False)
 
 
 class ReviewSerializer(serializers.ModelSerializer):
-    reviewer = serializers.CharField(source="reviewer.username")
+    reviewer = fields.CharField(source="reviewer.username")
 
     class Meta:
         model = Review
@@ -93,7 +97,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 
 class CompletionSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    created_by = fields.CharField(source="created_by.username", read_only=True)
     review = ReviewSerializer(source="latest_review", read_only=True, allow_null=True)
 
     class Meta:
@@ -114,56 +118,56 @@ class CompletionSerializer(serializers.ModelSerializer):
 
 class CompletionCreateSerializer(serializers.Serializer):
     result = serializers.ListField(child=serializers.DictField(), allow_empty=True)
-    submit = serializers.BooleanField(required=False, default=False)
-    ground_truth = serializers.BooleanField(required=False, default=False)
-    lead_time = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    submit = fields.BooleanField(required=False, default=False)
+    ground_truth = fields.BooleanField(required=False, default=False)
+    lead_time = fields.FloatField(required=False, allow_null=True, min_value=0)
 
 
 class CompletionUpdateSerializer(serializers.Serializer):
     result = serializers.ListField(child=serializers.DictField(), required=False)
-    ground_truth = serializers.BooleanField(required=False)
-    lead_time = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    ground_truth = fields.BooleanField(required=False)
+    lead_time = fields.FloatField(required=False, allow_null=True, min_value=0)
 
 
 class ReviewCreateSerializer(serializers.Serializer):
-    approved = serializers.BooleanField()
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    approved = fields.BooleanField()
+    comment = fields.CharField(required=False, allow_blank=True, default="")
 
 
 class ImportResultSerializer(serializers.Serializer):
-    task_count = serializers.IntegerField()
-    completion_count = serializers.IntegerField()
-    prediction_count = serializers.IntegerField()
-    failed_count = serializers.IntegerField()
-    task_ids = serializers.ListField(child=serializers.IntegerField())
+    task_count = fields.IntegerField()
+    completion_count = fields.IntegerField()
+    prediction_count = fields.IntegerField()
+    failed_count = fields.IntegerField()
+    task_ids = serializers.ListField(child=fields.IntegerField())
 
 
 class SelectedTaskSerializer(serializers.Serializer):
-    task_id = serializers.IntegerField()
-    completion_id = serializers.IntegerField(allow_null=True)
-    reason = serializers.CharField()
+    task_id = fields.IntegerField()
+    completion_id = fields.IntegerField(allow_null=True)
+    reason = fields.CharField()
 
 
 class TrainingDataSerializer(serializers.Serializer):
     tasks = SelectedTaskSerializer(many=True)
-    counts = serializers.DictField(child=serializers.IntegerField())
+    counts = serializers.DictField(child=fields.IntegerField())
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(trim_whitespace=False)
+    username = fields.CharField()
+    password = fields.CharField(trim_whitespace=False)
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = fields.CharField()
 
 
 class UserCreateSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(trim_whitespace=False)
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    username = fields.CharField(max_length=150)
+    password = fields.CharField(trim_whitespace=False)
+    email = fields.EmailField(required=False, default="", help_text="Leave out for none.")
 
 
 class UserSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
+    id = fields.IntegerField()
+    username = fields.CharField()

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -31,7 +32,7 @@ from projects.models import (
     Tag,
     Task,
 )
-from projects.permissions import Action, require
+from projects.permissions import ALLOWED_ROLES, Action, require
 from projects.signals import completion_submitted
 
 User = get_user_model()
@@ -40,26 +41,29 @@ User = get_user_model()
 # --- labeling config -------------------------------------------------------------------------
 
 
-def known_models() -> Mapping[str, lc.KnownModel]:
-    """The model registry, as the config validator needs it.
+def known_models(project: Project | None) -> Mapping[str, lc.KnownModel]:
+    """The registry models ``project``'s config may name (its own and shared ones; None: a new
+    project, which has only the shared ones), as the config validator needs them.
 
-    ``projects`` never imports ``training``; settings.KNOWN_MODELS_PROVIDER names the function
-    that lists the registry (wired in annolab/settings.py), so the dependency points one way.
+    A config naming another project's model is then an unknown model, so a project's models
+    never reach another project through its config. ``projects`` never imports ``training``;
+    settings.KNOWN_MODELS_PROVIDER names the function that lists the registry (wired in
+    annolab/settings.py), so the dependency points one way.
     """
     provider = getattr(settings, "KNOWN_MODELS_PROVIDER", None)
     if not provider:
         return {}
-    return import_string(provider)()
+    return import_string(provider)(project.pk if project is not None else None)
 
 
-def config_errors(labeling_config: str) -> list[dict[str, Any]]:
-    """Every problem of a labeling config as api.md errors ({message, line})."""
-    errors = lc.validate_labeling_config(labeling_config, known_models())
+def config_errors(labeling_config: str, project: Project | None) -> list[dict[str, Any]]:
+    """Every problem of a labeling config for ``project`` as api.md errors ({message, line})."""
+    errors = lc.validate_labeling_config(labeling_config, known_models(project))
     return [{"message": e.message, "line": e.line} for e in errors]
 
 
-def _require_valid_config(labeling_config: str) -> None:
-    errors = config_errors(labeling_config)
+def _require_valid_config(labeling_config: str, project: Project | None) -> None:
+    errors = config_errors(labeling_config, project)
     if errors:
         noun = "error" if len(errors) == 1 else "errors"
         raise ValidationFailed(
@@ -99,7 +103,7 @@ def project_create(
     selection_rule: str = SelectionRule.MOST_RECENT,
 ) -> Project:
     _check_project_fields(name=name, selection_rule=selection_rule)
-    _require_valid_config(labeling_config)
+    _require_valid_config(labeling_config, None)
     if Project.objects.filter(name=name).exists():
         raise ValidationFailed(
             f"A project named '{name}' already exists.",
@@ -128,7 +132,7 @@ def project_update(
     require(project=project, user=actor, action=Action.MANAGE)
     _check_project_fields(selection_rule=selection_rule)
     if labeling_config is not None:
-        _require_valid_config(labeling_config)
+        _require_valid_config(labeling_config, project)
         project.labeling_config = labeling_config
     if description is not None:
         project.description = description
@@ -151,7 +155,7 @@ def project_config_bind_models(*, project: Project, models: list[lc.KnownModel])
     Called by the training app's deploy service, which has already checked the caller's role.
     """
     project = Project.objects.select_for_update().get(pk=project.pk)
-    registry = dict(known_models())
+    registry = dict(known_models(project))
     for model in models:
         registry.setdefault(model.name, model)
     old = project.labeling_config
@@ -237,13 +241,27 @@ def member_remove(*, project: Project, actor: AbstractBaseUser, username: str) -
 # --- tasks -----------------------------------------------------------------------------------
 
 
-def _users_by_name(usernames: list[str], field: str) -> list[AbstractBaseUser]:
-    users = list(User.objects.filter(username__in=usernames))
-    missing = sorted(set(usernames) - {u.username for u in users})
-    if missing:
-        message = f"No user named {', '.join(repr(m) for m in missing)}."
+def _members_by_name(
+    *, project: Project, usernames: list[str], field: str, action: Action
+) -> list[AbstractBaseUser]:
+    """The named members whose role allows ``action``, or a 400 naming ``field``.
+
+    A task is assigned only to the project's team: annotators to members who may annotate, the
+    reviewer to a member who may review (api.md, Roles). Anyone else could never open the task.
+    """
+    members = {
+        m.user.username: m
+        for m in project.memberships.select_related("user").filter(user__username__in=usernames)
+    }
+    strangers = sorted(set(usernames) - set(members))
+    if strangers:
+        message = f"Not a member of project '{project.name}': {', '.join(strangers)}."
         raise ValidationFailed(message, [{"field": field, "message": message}])
-    return users
+    unfit = sorted(n for n, m in members.items() if m.role not in ALLOWED_ROLES[action])
+    if unfit:
+        message = f"The role of {', '.join(unfit)} in this project does not allow {action}."
+        raise ValidationFailed(message, [{"field": field, "message": message}])
+    return [members[name].user for name in dict.fromkeys(usernames)]
 
 
 @transaction.atomic
@@ -260,10 +278,23 @@ def task_update(
         tag_objs = [Tag.objects.get_or_create(project=task.project, name=name)[0] for name in tags]
         task.tags.set(tag_objs)
     if reviewer is not ...:
-        task.reviewer = _users_by_name([reviewer], "reviewer")[0] if reviewer else None
+        task.reviewer = (
+            _members_by_name(
+                project=task.project, usernames=[reviewer], field="reviewer", action=Action.REVIEW
+            )[0]
+            if reviewer
+            else None
+        )
         task.save(update_fields=["reviewer"])
     if annotators is not None:
-        task.annotators.set(_users_by_name(annotators, "annotators"))
+        task.annotators.set(
+            _members_by_name(
+                project=task.project,
+                usernames=annotators,
+                field="annotators",
+                action=Action.ANNOTATE,
+            )
+        )
     return task
 
 
@@ -407,6 +438,8 @@ def user_create(
 ) -> AbstractBaseUser:
     if not getattr(actor, "is_staff", False):
         raise NotAllowed("Only site admins create users.")
+    # Django stores the NFKC form ("º" becomes "o"), so two spellings can be one username.
+    username = User.normalize_username(username)
     if not username or User.objects.filter(username=username).exists():
         message = f"The username '{username}' is taken." if username else "A username is required."
         raise ValidationFailed(message, [{"field": "username", "message": message}])
@@ -414,4 +447,13 @@ def user_create(
         raise ValidationFailed(
             "A password is required.", [{"field": "password", "message": "A password is required."}]
         )
+    for field, check in (
+        ("username", lambda: User._meta.get_field("username").run_validators(username)),
+        ("password", lambda: validate_password(password)),
+    ):
+        try:
+            check()
+        except DjangoValidationError as exc:
+            message = " ".join(exc.messages)
+            raise ValidationFailed(message, [{"field": field, "message": message}]) from exc
     return User.objects.create_user(username=username, password=password, email=email)

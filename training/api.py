@@ -14,26 +14,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annolab.api import Pagination
+from annolab.api import ListView, query_choice
 from projects.api import project_for, task_for
-from projects.permissions import Action, can
-from projects.selectors import projects_visible_to
+from projects.permissions import Action
 from projects.serializers import ProjectSerializer
 from training import selectors, services
 from training import serializers as s
-from training.models import NlpModel, PreannotationJob, TrainingRun
+from training.models import ModelType, NlpModel, PreannotationJob, TrainingRun
 from training.supervisor import job_dir
 
 
-class TrainingListView(APIView):
+class TrainingListView(ListView):
+    conflict_methods = ("post",)
+
     @extend_schema(responses=s.RunSerializer(many=True))
     def get(self, request: Request, name: str) -> Response:
         project = project_for(request, name, Action.MANAGE)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(
-            project.training_runs.order_by("-created_at", "-id"), request, view=self
-        )
-        return paginator.get_paginated_response(s.RunSerializer(page, many=True).data)
+        runs = project.training_runs.order_by("-created_at", "-id")
+        return self.paginated(request, runs, s.RunSerializer)
 
     @extend_schema(request=s.RunCreateSerializer, responses={202: s.RunSerializer})
     def post(self, request: Request, name: str) -> Response:
@@ -61,6 +59,8 @@ class TrainingDetailView(APIView):
 
 
 class TrainingCancelView(APIView):
+    conflict_methods = ("post",)
+
     @extend_schema(request=None, responses=s.RunSerializer)
     def post(self, request: Request, name: str, run_id: int) -> Response:
         run = services.training_run_cancel(run=_run_for(request, name, run_id), actor=request.user)
@@ -103,16 +103,11 @@ class ProjectStatusView(APIView):
 
 
 def _model_for(request: Request, model_name: str) -> NlpModel:
-    model = get_object_or_404(NlpModel.objects.select_related("project"), name=model_name)
-    if model.project is not None and not request.user.is_staff:
-        if not can(project=model.project, user=request.user, action=Action.VIEW):
-            from django.http import Http404
-
-            raise Http404("No such model.")
-    return model
+    """A model the caller may see (selectors.models_visible_to), or 404."""
+    return get_object_or_404(selectors.models_visible_to(request.user), name=model_name)
 
 
-class ModelListView(APIView):
+class ModelListView(ListView):
     @extend_schema(
         parameters=[
             OpenApiParameter("project", str),
@@ -121,28 +116,19 @@ class ModelListView(APIView):
         responses=s.ModelSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        visible = list(projects_visible_to(request.user).values_list("name", flat=True))
-        wanted = request.query_params.get("project")
-        names = [n for n in visible if n == wanted] if wanted else visible
         models = selectors.models_list(
-            project_names=names, model_type=request.query_params.get("type")
+            user=request.user,
+            project_name=request.query_params.get("project") or None,
+            model_type=query_choice(request, "type", list(ModelType.values), None),
         )
-        if not wanted:
-            # Registered models without a project are shared by everyone.
-            models = models | selectors.models_list(
-                project_names=None, model_type=request.query_params.get("type")
-            ).filter(project__isnull=True)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(
-            models.order_by("-created_at", "-id"), request, view=self
-        )
-        return paginator.get_paginated_response(s.ModelSerializer(page, many=True).data)
+        return self.paginated(request, models.order_by("-created_at", "-id"), s.ModelSerializer)
 
 
 class ModelDetailView(APIView):
     @extend_schema(responses=s.ModelSerializer)
     def get(self, request: Request, model_name: str) -> Response:
-        return Response(s.ModelSerializer(_model_for(request, model_name)).data)
+        model = _model_for(request, model_name)
+        return Response(s.ModelSerializer(model, context={"request": request}).data)
 
 
 class ModelLogsView(APIView):
@@ -155,6 +141,8 @@ class ModelLogsView(APIView):
 
 
 class DeployView(APIView):
+    conflict_methods = ("post",)
+
     @extend_schema(request=s.DeploySerializer, responses=ProjectSerializer)
     def post(self, request: Request, name: str) -> Response:
         project = project_for(request, name, Action.MANAGE)
@@ -167,6 +155,8 @@ class DeployView(APIView):
 
 
 class PreannotationListView(APIView):
+    conflict_methods = ("post",)
+
     @extend_schema(
         request=s.PreannotationCreateSerializer, responses={202: s.PreannotationJobSerializer}
     )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from training import datasets
+from training import datasets, params
 from training.engine import embeddings as engine
 from training.engine.errors import EngineError
 
@@ -22,10 +22,9 @@ if TYPE_CHECKING:
 
 
 def embeddings_file(path: str) -> str:
-    """The file under EMBEDDINGS_DIR that ``path`` names, or EngineError."""
-    root = settings.EMBEDDINGS_DIR.resolve()
-    candidate = (root / path).resolve()
-    if not candidate.is_relative_to(root) or not candidate.is_file():
+    """The file under EMBEDDINGS_DIR that ``path`` names, or EngineError (deleted since)."""
+    candidate = params.embeddings_file(path)
+    if candidate is None:
         raise EngineError(f"No embeddings file {path!r} in the server's embeddings directory.")
     return str(candidate)
 

@@ -7,7 +7,10 @@ caller leaves them out, ``None`` is stored and each model type takes its own def
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
+
+from django.conf import settings
 
 from annolab.errors import ValidationFailed
 
@@ -42,6 +45,19 @@ class TrainingParams:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def embeddings_file(path: str) -> Path | None:
+    """The file under EMBEDDINGS_DIR that ``path`` names, or None (missing, or outside it).
+
+    Checked when a run is requested (a 400 naming ``params.embeddings.path``) and again when the
+    run reads it, since the file may be gone by then.
+    """
+    root = Path(settings.EMBEDDINGS_DIR).resolve()
+    candidate = (root / path).resolve()
+    if not candidate.is_relative_to(root) or not candidate.is_file():
+        return None
+    return candidate
 
 
 def _number(value: Any) -> bool:
@@ -116,20 +132,28 @@ def parse_params(raw: Any) -> TrainingParams:
             values["embeddings"] = {"source": "word2vec"}
         elif source == "file":
             path = embeddings.get("path")
-            if (
+            if not (
                 isinstance(path, str)
                 and path
                 and not path.startswith("/")
                 and ".." not in path.split("/")
             ):
-                values["embeddings"] = {"source": "file", "path": path}
-            else:
                 errors.append(
                     {
                         "field": "params.embeddings.path",
                         "message": "A file name relative to the server's embeddings directory.",
                     }
                 )
+            elif embeddings_file(path) is None:
+                errors.append(
+                    {
+                        "field": "params.embeddings.path",
+                        "message": f"No embeddings file {path!r} in the server's embeddings "
+                        "directory.",
+                    }
+                )
+            else:
+                values["embeddings"] = {"source": "file", "path": path}
         elif source == "pretrained":
             name = embeddings.get("name")
             if isinstance(name, str) and name:

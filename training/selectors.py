@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
 
 from projects.labeling_config import KnownModel
 from projects.models import Project
@@ -13,10 +14,31 @@ from training.models import (
     TrainingRun,
 )
 
+# Who sees which model. A model is derived from its project's data, so it belongs to that
+# project: only its members see it (outsiders get 404, as for the project), and only that project
+# can name or deploy it. A model registered without a project (`register_model` with no
+# --project, by a site admin) is shared: every user sees it and every project may deploy it.
 
-def known_models() -> dict[str, KnownModel]:
-    """Every registry model as the config validator needs it (KNOWN_MODELS_PROVIDER)."""
-    rows = NlpModel.objects.values_list("name", "type", "labels", "source", "choices_group")
+
+def models_usable_in(project_id: int | None) -> QuerySet[NlpModel]:
+    """The models a project's labeling config may name and deploy: its own and the shared ones."""
+    shared = Q(project__isnull=True)
+    return NlpModel.objects.filter(shared | Q(project_id=project_id) if project_id else shared)
+
+
+def models_visible_to(user: AbstractBaseUser) -> QuerySet[NlpModel]:
+    """The models ``user`` may read: those of the projects they are a member of, and shared ones."""
+    models = NlpModel.objects.select_related("project", "training_run")
+    if getattr(user, "is_staff", False):
+        return models
+    return models.filter(Q(project__isnull=True) | Q(project__memberships__user=user)).distinct()
+
+
+def known_models(project_id: int | None) -> dict[str, KnownModel]:
+    """The models ``project_id``'s config may name, for the validator (KNOWN_MODELS_PROVIDER)."""
+    rows = models_usable_in(project_id).values_list(
+        "name", "type", "labels", "source", "choices_group"
+    )
     return {
         name: KnownModel(
             name=name,
@@ -60,19 +82,22 @@ def project_is_busy(project: Project) -> bool:
     return active_training(project) is not None or active_preannotation(project) is not None
 
 
-def models_deployed_in(model: NlpModel) -> list[str]:
-    """Names of the projects whose labeling config names the model."""
+def models_deployed_in(model: NlpModel, projects: QuerySet[Project]) -> list[str]:
+    """Names of the ``projects`` (those the reader may see) whose labeling config names it."""
     return list(
-        Project.objects.filter(labeling_config__contains=f'model="{model.name}"').values_list(
-            "name", flat=True
-        )
+        projects.filter(labeling_config__contains=f'model="{model.name}"')
+        .order_by("name")
+        .values_list("name", flat=True)
     )
 
 
-def models_list(*, project_names: list[str] | None, model_type: str | None) -> QuerySet[NlpModel]:
-    models = NlpModel.objects.select_related("project", "training_run")
-    if project_names is not None:
-        models = models.filter(project__name__in=project_names)
+def models_list(
+    *, user: AbstractBaseUser, project_name: str | None, model_type: str | None
+) -> QuerySet[NlpModel]:
+    """The models ``user`` may see; ``project_name``: that project's models only."""
+    models = models_visible_to(user)
+    if project_name:
+        models = models.filter(project__name=project_name)
     if model_type:
         models = models.filter(type=model_type)
     return models

@@ -6,7 +6,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from projects.models import Prediction
+from annolab import fields
+from projects.models import Prediction, Project
+from projects.selectors import projects_visible_to
 from training.models import NlpModel, PreannotationJob, TrainingRun
 from training.selectors import models_deployed_in
 
@@ -38,7 +40,7 @@ class RunSerializer(serializers.ModelSerializer):
 
 
 class RunCreateSerializer(serializers.Serializer):
-    deploy = serializers.BooleanField(required=False, default=False)
+    deploy = fields.BooleanField(required=False, default=False)
     params = serializers.JSONField(required=False, default=None)
 
 
@@ -64,15 +66,17 @@ class PreannotationJobSerializer(serializers.ModelSerializer):
 
 
 class StatusSerializer(serializers.Serializer):
-    busy = serializers.BooleanField()
+    busy = fields.BooleanField()
     training = RunSerializer(allow_null=True)
     preannotation = PreannotationJobSerializer(allow_null=True)
     last_training = RunSerializer(allow_null=True)
 
 
 class ModelSerializer(serializers.ModelSerializer):
-    project = serializers.CharField(source="project.name", default=None, read_only=True)
-    training_run = serializers.IntegerField(source="training_run_id", read_only=True)
+    project = fields.CharField(
+        source="project.name", default=None, read_only=True, allow_null=True
+    )
+    training_run = fields.IntegerField(source="training_run_id", read_only=True, allow_null=True)
     deployed_in = serializers.SerializerMethodField()
 
     class Meta:
@@ -95,11 +99,16 @@ class ModelSerializer(serializers.ModelSerializer):
         ]
 
     def get_deployed_in(self, model: NlpModel) -> list[str]:
-        return models_deployed_in(model)
+        # Only the projects the reader is a member of: a shared model's other users stay private.
+        request = self.context.get("request")
+        projects = (
+            projects_visible_to(request.user) if request is not None else Project.objects.all()
+        )
+        return models_deployed_in(model, projects)
 
 
 class DeploySerializer(serializers.Serializer):
-    models = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+    models = serializers.ListField(child=fields.CharField(), allow_empty=False)
 
 
 def run_data(run: TrainingRun | None) -> dict[str, Any] | None:
@@ -108,13 +117,13 @@ def run_data(run: TrainingRun | None) -> dict[str, Any] | None:
 
 class PreannotationCreateSerializer(serializers.Serializer):
     task_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, allow_null=True, default=None
+        child=fields.IntegerField(min_value=1), required=False, allow_null=True, default=None
     )
 
 
 class PredictionSerializer(serializers.ModelSerializer):
-    task = serializers.IntegerField(source="task_id", read_only=True)
-    model = serializers.CharField(source="model_name", read_only=True)
+    task = fields.IntegerField(source="task_id", read_only=True)
+    model = fields.CharField(source="model_name", read_only=True)
     result = serializers.JSONField(read_only=True)
 
     class Meta:

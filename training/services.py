@@ -278,7 +278,8 @@ def deploy_models(
 
 def deploy_by_name(*, project: Project, names: list[str], actor: AbstractBaseUser) -> Project:
     require(project=project, user=actor, action=Action.MANAGE)
-    found = {m.name: m for m in NlpModel.objects.filter(name__in=names)}
+    # Only the project's own models and shared ones: another project's is as unknown here.
+    found = {m.name: m for m in selectors.models_usable_in(project.pk).filter(name__in=names)}
     missing = [n for n in names if n not in found]
     if not names or missing:
         message = f"No model named {missing[0]!r}." if missing else "Name at least one model."

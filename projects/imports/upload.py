@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import PurePath
 from typing import Any
 
+from annolab import json_input
 from annolab.errors import ValidationFailed
 from projects.imports.json_values import _json_type
 
@@ -27,10 +27,14 @@ def _load(payload: bytes | str | list[Any], filename: str | None) -> list[Any]:
         raise ValidationFailed(f"Unsupported file type {shown}; upload a .json, .txt or .csv file.")
     text = _decode(payload)
     if suffix == ".txt":
-        return [{"data": {"text": text}}]
-    if suffix == ".csv":
-        return _read_csv(text)
-    return _read_json(text)
+        items = [{"data": {"text": text}}]
+    elif suffix == ".csv":
+        items = _read_csv(text)
+    else:
+        return _read_json(text)
+    # Text PostgreSQL cannot store (a NUL) is refused here, not halfway through storing.
+    json_input.check_document(items)
+    return items
 
 
 def _decode(payload: bytes | str) -> str:
@@ -47,27 +51,8 @@ def _decode(payload: bytes | str) -> str:
         ) from exc
 
 
-class _NonStandardNumber(ValueError):
-    pass
-
-
-def _reject_constant(name: str) -> Any:
-    # Python's json accepts NaN and Infinity, but they are not JSON: PostgreSQL would refuse
-    # them in a jsonb column halfway through the import.
-    raise _NonStandardNumber(name)
-
-
 def _read_json(text: str) -> list[Any]:
-    try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed(
-            f"Malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."
-        ) from exc
-    except _NonStandardNumber as exc:
-        raise ValidationFailed(f"Malformed JSON: {exc} is not a JSON number.") from exc
-    except RecursionError as exc:
-        raise ValidationFailed("Malformed JSON: it is nested too deeply.") from exc
+    data = json_input.loads(text)
     if not isinstance(data, list):
         raise ValidationFailed(
             f"The JSON must be an array of tasks, not {_json_type(data)}.",

@@ -205,8 +205,8 @@ def test_predictions_of_a_task_newest_first_for_whoever_sees_the_task(
     assert first["task"] == task.pk and first["model"] == "ner_b" and first["score"] == 0.9
     assert api(oscar).get(url).status_code == 404
 
-    # an annotator does not see a task assigned to someone else, nor its predictions
-    project_services.task_update(task=task, actor=alice, annotators=["rita"])
+    # an annotator does not see a task assigned to someone else (mike), nor its predictions
+    project_services.task_update(task=task, actor=alice, annotators=["mike"])
     assert api(anna).get(url).status_code == 404
 
 
