@@ -17,7 +17,7 @@ help:
 	@echo "make run     set up and serve the web app and a worker on http://127.0.0.1:8000"
 	@echo "make test    set up and run the test suite against a throwaway PostgreSQL"
 	@echo "make frontend  install the Label Studio editor (npm) into var/frontend"
-	@echo "make lint    ruff check and format check"
+	@echo "make lint    ruff check and format check, import-linter contracts"
 	@echo "make format  ruff fix and format"
 
 $(DEPS_STAMP): requirements.txt
@@ -59,11 +59,13 @@ test: export DEBUG := false
 test: export SECRET_KEY ?= insecure-test-key
 test: export SPARK_DRIVER_MEMORY ?= 2g
 test: deps jars chromium frontend
+	$(VENV)/bin/lint-imports
 	bash scripts/with_test_postgres.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: deps
 	$(VENV)/bin/ruff check --fix .
