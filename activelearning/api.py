@@ -27,9 +27,8 @@ _READ_ONLY_FIELDS = ("completions_since_last_training", "pending", "effective_pa
 class ActiveLearningView(APIView):
     @extend_schema(responses=s.ActiveLearningSerializer)
     def get(self, request: Request, name: str) -> Response:
+        # A read: a trigger whose project_freed was lost starts from the worker's schedule.
         project = project_for(request, name, Action.MANAGE)
-        # A trigger whose project_freed was lost (worker restart) starts when someone looks.
-        services.pending_trigger_check(project=project)
         return Response(asdict(selectors.settings_view(project)))
 
     @extend_schema(request=s.ActiveLearningUpdateSerializer, responses=s.ActiveLearningSerializer)

@@ -12,8 +12,8 @@ flag. It does not start the run itself: after commit it calls ``pending_trigger_
 locks the project row and then the settings row (always in that order, never the reverse) and,
 if the project is free, creates the run and clears the flag in one transaction. A submit never
 waits for the project lock (an import or a "Train Now" can hold it), and a flag that a crashed
-process left behind is picked up by the next count, the next GET of the settings, or the next
-``project_freed``.
+process left behind is picked up by the next count, the next ``project_freed``, or the worker's
+``annolab: start pending triggers`` schedule (every minute; GETs never start a run).
 
 The counter means "completions submitted since the project's last training run started": the
 row remembers the newest run it was reset for (``counted_since_run``); a newer run, manual ones
@@ -232,6 +232,20 @@ def pending_trigger_check(*, project: Project) -> TrainingRun | None:
     # A worker that died mid-run leaves a running run with a stale heartbeat: fail it first.
     training_services.reap_lost_jobs(project)
     return pending_trigger_start(project_id=project.pk)
+
+
+def pending_triggers_start() -> list[TrainingRun]:
+    """Every project's pending trigger that can start now: the ``annolab: start pending
+    triggers`` schedule (every minute on the worker, and when a worker starts)."""
+    project_ids = ActiveLearningSettings.objects.filter(enabled=True, pending=True).values_list(
+        "project_id", flat=True
+    )
+    started = []
+    for project in Project.objects.filter(pk__in=list(project_ids)):
+        run = pending_trigger_check(project=project)
+        if run is not None:
+            started.append(run)
+    return started
 
 
 def after_active_learning_run(*, run: TrainingRun) -> None:

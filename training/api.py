@@ -86,8 +86,8 @@ class TrainingLogsView(APIView):
 class ProjectStatusView(APIView):
     @extend_schema(responses=s.StatusSerializer)
     def get(self, request: Request, name: str) -> Response:
+        # A read: a job whose worker died is failed by the worker's schedule, not here.
         project = project_for(request, name)
-        services.reap_lost_jobs(project)
         training = selectors.active_training(project)
         preannotation = selectors.active_preannotation(project)
         return Response(

@@ -108,13 +108,17 @@ def _check_trainable(
 # --- runs ------------------------------------------------------------------------------------
 
 
-def reap_lost_jobs(project: Project) -> None:
-    """Fail running jobs whose child stopped heartbeating: the lease of a run is its heartbeat."""
+def reap_lost_jobs(project: Project | None = None) -> None:
+    """Fail running jobs whose child stopped heartbeating: the lease of a run is its heartbeat.
+
+    Runs every minute on the worker (the ``annolab: reap lost jobs`` schedule, which also runs
+    when a worker starts), and before a job of ``project`` starts; never on a GET.
+    """
     stale = timezone.now() - timedelta(seconds=settings.TRAINING_LEASE_SECONDS)
     for model in (TrainingRun, PreannotationJob):
-        lost = model.objects.filter(
-            project=project, status=JobStatus.RUNNING, heartbeat_at__lt=stale
-        )
+        lost = model.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale)
+        if project is not None:
+            lost = lost.filter(project=project)
         for job in lost:
             job_finish(job=job, status=JobStatus.FAILED, error=WORKER_LOST)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from training import services
 from training.models import PreannotationJob, TrainingRun
 from training.supervisor import supervise
 
@@ -16,3 +17,8 @@ def execute_preannotation(job_id: int) -> None:
     job = PreannotationJob.objects.filter(pk=job_id).first()
     if job is not None:
         supervise(job, "run_preannotation")
+
+
+def reap_lost_jobs() -> None:
+    """The ``annolab: reap lost jobs`` schedule (every minute; see training/migrations/0002)."""
+    services.reap_lost_jobs()

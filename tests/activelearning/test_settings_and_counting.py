@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from activelearning import tasks
 from activelearning.models import ActiveLearningSettings
 from projects import services as project_services
 from projects.imports import tasks_import
@@ -285,7 +286,7 @@ def test_crossings_while_busy_collapse_into_one_pending_run_started_when_free(
     assert state["pending"] is False and state["completions_since_last_training"] == 0
 
 
-@pytest.mark.parametrize("picked_up_by", ["next count", "GET of the settings"])
+@pytest.mark.parametrize("picked_up_by", ["next count", "the worker's schedule"])
 def test_a_pending_trigger_survives_a_lost_project_freed(
     api: Any,
     mike: Any,
@@ -305,10 +306,12 @@ def test_a_pending_trigger_survives_a_lost_project_freed(
         status=JobStatus.SUCCEEDED, finished_at=timezone.now()
     )
     assert al_runs(project) == []
+    api(mike).get(url(project))
+    assert al_runs(project) == []  # a GET only reads
     if picked_up_by == "next count":
         submit(make_task(TEXT))
     else:
-        api(mike).get(url(project))
+        tasks.start_pending_triggers()
     assert len(al_runs(project)) == 1
     assert ActiveLearningSettings.objects.get(project=project).pending is False
 
@@ -326,6 +329,8 @@ def test_a_run_whose_worker_died_is_reaped_and_the_pending_run_starts(
     submit(make_task(TEXT))
     assert al_runs(project) == []  # looks busy until something reaps the lost run
     api(mike).get(url(project))
+    assert al_runs(project) == []  # a GET only reads
+    tasks.start_pending_triggers()  # the worker's schedule reaps, then starts the trigger
     busy.refresh_from_db()
     assert busy.status == JobStatus.FAILED
     assert len(al_runs(project)) == 1

@@ -250,3 +250,14 @@ def test_a_missing_embeddings_file_is_refused_at_request_time(
     settings_put = api(mike).put(url(project, "active-learning"), {"params": params}, format="json")
     assert_error(settings_put, 400, "params.embeddings.path")
     assert not TrainingRun.objects.exists()
+
+
+def test_the_worker_schedules_exist_after_migrating(db: None) -> None:
+    """GETs only read: reaping lost jobs and starting pending triggers are the worker's."""
+    from django_q.models import Schedule
+
+    schedules = dict(Schedule.objects.values_list("name", "func"))
+    assert schedules["annolab: reap lost jobs"] == "training.tasks.reap_lost_jobs"
+    assert schedules["annolab: start pending triggers"] == (
+        "activelearning.tasks.start_pending_triggers"
+    )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from projects import services as project_services
 from projects.models import Project
 from tests.personas import span
-from training import services
+from training import services, tasks
 from training.models import (
     ConfigChange,
     JobStatus,
@@ -144,7 +144,12 @@ def test_a_run_whose_heartbeat_stopped_is_failed_and_frees_the_project(
         model_types=["ner"],
         results=[{"model_type": "ner", "status": "running", "model": None, "error": ""}],
     )
-    status = api(mike).get(f"/api/projects/{labelled.name}/status").json()
+    status_url = f"/api/projects/{labelled.name}/status"
+    assert api(mike).get(status_url).json()["busy"] is True  # a GET only reads
+    run.refresh_from_db()
+    assert run.status == JobStatus.RUNNING
+    tasks.reap_lost_jobs()  # the worker's every-minute schedule
+    status = api(mike).get(status_url).json()
     assert status["busy"] is False
     run.refresh_from_db()
     assert run.status == JobStatus.FAILED and run.error.startswith("worker lost")

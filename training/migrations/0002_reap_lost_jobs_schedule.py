@@ -1,0 +1,18 @@
+from django.db import migrations
+
+from annolab.schedules import schedule_creator, schedule_remover
+
+NAME = "annolab: reap lost jobs"
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("training", "0001_initial"),
+        ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
+    ]
+
+    operations = [
+        migrations.RunPython(
+            schedule_creator(NAME, "training.tasks.reap_lost_jobs"), schedule_remover(NAME)
+        )
+    ]
