@@ -73,9 +73,7 @@ class StatusSerializer(serializers.Serializer):
 
 
 class ModelSerializer(serializers.ModelSerializer):
-    project = fields.CharField(
-        source="project.name", default=None, read_only=True, allow_null=True
-    )
+    project = fields.CharField(source="project.name", default=None, read_only=True, allow_null=True)
     training_run = fields.IntegerField(source="training_run_id", read_only=True, allow_null=True)
     deployed_in = serializers.SerializerMethodField()
 
