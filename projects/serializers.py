@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from projects.models import Completion, Membership, Project, Review, SelectionRule, Task
+from projects.models import (
+    MAX_COMPLETIONS_PER_TASK,
+    Completion,
+    Membership,
+    Project,
+    Review,
+    SelectionRule,
+    Task,
+)
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -12,7 +20,15 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Project
-        fields = ["name", "description", "labeling_config", "selection_rule", "created_at", "owner"]
+        fields = [
+            "name",
+            "description",
+            "labeling_config",
+            "selection_rule",
+            "completions_per_task",
+            "created_at",
+            "owner",
+        ]
         read_only_fields = ["created_at", "owner"]
 
 
@@ -31,6 +47,12 @@ class ProjectUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
     labeling_config = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     selection_rule = serializers.ChoiceField(choices=SelectionRule.choices, required=False)
+    completions_per_task = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_COMPLETIONS_PER_TASK,
+        help_text="Submitted completions wanted per task; next-task overlaps only above 1.",
+    )
 
 
 class LabelingConfigSerializer(serializers.Serializer):
@@ -109,7 +131,11 @@ class CompletionSerializer(serializers.ModelSerializer):
             "created_at",
             "submitted_at",
             "review",
+            "prediction",
         ]
+        extra_kwargs = {
+            "prediction": {"help_text": "Id of the prediction the annotator started from, or null."}
+        }
 
 
 class CompletionCreateSerializer(serializers.Serializer):
@@ -117,6 +143,11 @@ class CompletionCreateSerializer(serializers.Serializer):
     submit = serializers.BooleanField(required=False, default=False)
     ground_truth = serializers.BooleanField(required=False, default=False)
     lead_time = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    prediction = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Id of the task's prediction the annotator started from (the editor's copy).",
+    )
 
 
 class CompletionUpdateSerializer(serializers.Serializer):
