@@ -229,6 +229,24 @@ def latest_predictions(task: Task) -> list[Prediction]:
     return newest
 
 
+def editor_prediction(prediction: Prediction) -> dict[str, Any]:
+    """A prediction as Label Studio's editor reads it: each region's confidence as its ``score``,
+    which the editor shows beside the region (and keeps on the annotator's copy)."""
+    regions = []
+    for region in prediction.result or []:
+        confidence = (region.get("value") or {}).get("confidence")
+        if isinstance(confidence, int | float) and not isinstance(confidence, bool):
+            region = {**region, "score": confidence}
+        regions.append(region)
+    return {
+        # A numeric id: the editor records it as the copy's parent prediction.
+        "id": prediction.pk,
+        "model_version": prediction.model_name,
+        "score": prediction.score,
+        "result": regions,
+    }
+
+
 @login_required
 def annotate(request: HttpRequest, name: str, task_id: int) -> HttpResponse:
     project = project_page(request, name, Action.ANNOTATE)
@@ -237,32 +255,37 @@ def annotate(request: HttpRequest, name: str, task_id: int) -> HttpResponse:
     mine = Completion.objects.filter(task=task, created_by=request.user)
     draft = mine.filter(status=CompletionStatus.DRAFT).order_by("-updated_at", "-id").first()
     submitted = mine.filter(status=CompletionStatus.SUBMITTED).order_by("-submitted_at").first()
+    rework = selectors.completion_to_rework(task=task, user=request.user)
+    predictions = latest_predictions(task)
     user = request.user
     config = parsed_config(project)
+    # A draft enters the editor as a not-yet-submitted annotation (Label Studio's `draft`), so
+    # its Submit button submits rather than "updates"; rejected work enters the same way, as the
+    # start of a new draft (its first save creates it), and its resubmission is a new completion.
+    if draft:
+        annotations = [{"id": f"draft-{draft.pk}", "userGenerate": True, "draft": draft.result}]
+    elif rework:
+        annotations = [{"id": f"rework-{rework.pk}", "userGenerate": True, "draft": rework.result}]
+    else:
+        annotations = []
+    if draft:
+        started_from = draft.prediction_id
+    elif rework:
+        started_from = rework.prediction_id
+    else:
+        # The editor copies the newest prediction into the annotator's own annotation.
+        started_from = predictions[0].pk if predictions else None
     options = {
         "config": project.labeling_config,
         "task": {
             "id": task.pk,
             "data": task.data,
-            # A draft enters the editor as a not-yet-submitted annotation (Label Studio's
-            # `draft`), so its Submit button submits rather than "updates".
-            "annotations": (
-                [{"id": f"draft-{draft.pk}", "userGenerate": True, "draft": draft.result}]
-                if draft
-                else []
-            ),
-            "predictions": [
-                {
-                    "id": f"prediction-{p.pk}",
-                    "model_version": p.model_name,
-                    "score": p.score,
-                    "result": p.result,
-                }
-                for p in latest_predictions(task)
-            ],
+            "annotations": annotations,
+            "predictions": [editor_prediction(p) for p in predictions],
         },
         "user": {"id": user.pk, "pk": user.pk, "firstName": user.get_username(), "lastName": ""},
         "draft_id": draft.pk if draft else None,
+        "prediction_id": started_from,
     }
     context = {
         **project_nav(request, project),
@@ -270,6 +293,7 @@ def annotate(request: HttpRequest, name: str, task_id: int) -> HttpResponse:
         "task": task,
         "options": options,
         "submitted": submitted,
+        "rework": rework,
         "config_valid": config is not None and not config.is_empty,
         # Without `make frontend` there is no editor to load; say so instead of a blank page.
         "editor_installed": (LABEL_STUDIO_BUILD / LABEL_STUDIO_FILES["main.js"][0]).is_file(),
