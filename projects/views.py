@@ -149,6 +149,9 @@ def setup(request: HttpRequest, name: str) -> HttpResponse:
         "tags": list(project.tags.values_list("name", flat=True)),
         # The owner is the project's creator; the API refuses to add a second one.
         "roles": [Role.MANAGER, Role.REVIEWER, Role.ANNOTATOR],
+        # Only site admins create accounts (POST /api/users/); the Team tab lets them create
+        # one and add it to the team in one step.
+        "can_create_users": request.user.is_staff,
         "setup_data": {"project": project.name, "model_types": model_types},
     }
     return render(request, "projects/setup.html", context)
@@ -166,11 +169,13 @@ def _score(raw: str | None) -> float | None:
 
 
 def with_latest_prediction(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    """Annotate the score and model of each task's newest prediction (for the confidence filter)."""
+    """Annotate the score, model and regions of each task's newest prediction (the confidence
+    filter and the predicted labels of the tasks page)."""
     newest = Prediction.objects.filter(task_id=OuterRef("pk")).order_by("-created_at", "-id")
     return tasks.annotate(
         latest_score=Subquery(newest.values("score")[:1]),
         latest_model=Subquery(newest.values("model_name")[:1]),
+        latest_result=Subquery(newest.values("result")[:1]),
         completion_count=Count(
             "completions", filter=Q(completions__status=CompletionStatus.SUBMITTED), distinct=True
         ),
@@ -196,6 +201,8 @@ def task_list(request: HttpRequest, name: str) -> HttpResponse:
     if max_score is not None:
         tasks = tasks.filter(latest_score__lte=max_score)
     page = Paginator(tasks.order_by("id"), TASKS_PER_PAGE).get_page(request.GET.get("page"))
+    for task in page:
+        task.predicted = predicted_labels(task.text, task.latest_result)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -211,8 +218,24 @@ def task_list(request: HttpRequest, name: str) -> HttpResponse:
             "max_score": "" if max_score is None else max_score,
         },
         "query": query.urlencode(),
+        # Whom the selected tasks can be assigned to (annotators) or sent to (a reviewer).
+        "members": list(project.memberships.select_related("user").order_by("priority")),
     }
     return render(request, "projects/task_list.html", context)
+
+
+def predicted_labels(text: str, result: list[dict[str, Any]] | None) -> list[str]:
+    """What a prediction says, one short line per region: "chest pain: Symptom", "age: Adult"."""
+    lines: list[str] = []
+    for region in result or []:
+        value = region.get("value") or {}
+        if region.get("type") == "choices":
+            lines.append(f"{region.get('from_name')}: {', '.join(value.get('choices') or [])}")
+            continue
+        start, end = value.get("start"), value.get("end")
+        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+            lines.append(f"{text[start:end]}: {', '.join(value.get('labels') or [])}")
+    return lines
 
 
 # --- annotate -----------------------------------------------------------------------------------

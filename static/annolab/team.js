@@ -1,5 +1,6 @@
 "use strict";
-// Team tab: members in priority order (GET members), add (POST) and remove (DELETE).
+// Team tab: members in priority order (GET members), add (POST) and remove (DELETE). A site
+// admin may tick "new user": the account is created first (POST /api/users/), then added.
 (() => {
   const root = document.getElementById("team-tab");
   if (!root) return;
@@ -47,6 +48,14 @@
     }
   }
 
+  const newUser = form.elements.new_user;
+  if (newUser) {
+    newUser.addEventListener("change", () => {
+      form.querySelectorAll("[data-role=new-user]").forEach((label) => { label.hidden = !newUser.checked; });
+      form.elements.password.required = newUser.checked;
+    });
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     showError("");
@@ -54,8 +63,16 @@
     const member = { username: form.elements.username.value.trim(), role: form.elements.role.value };
     if (priority) member.priority = Number(priority);
     try {
+      if (newUser && newUser.checked) {
+        await annolab.post("/api/users/", {
+          username: member.username,
+          password: form.elements.password.value,
+          email: form.elements.email.value.trim(),
+        });
+      }
       await annolab.post(membersUrl, member);
       form.reset();
+      form.querySelectorAll("[data-role=new-user]").forEach((label) => { label.hidden = true; });
       await load();
     } catch (failure) {
       showError(annolab.describe(failure));
