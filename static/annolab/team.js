@@ -79,6 +79,24 @@
     }
   });
 
+  // How many annotators label each task (PATCH the project's completions_per_task).
+  const overlap = document.getElementById("overlap-form");
+  const overlapStatus = overlap.querySelector("[data-role=status]");
+  overlap.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const saved = await annolab.patch(annolab.projectUrl(project, ""), {
+        completions_per_task: Number(overlap.elements.completions_per_task.value),
+      });
+      overlap.elements.completions_per_task.value = saved.completions_per_task;
+      overlapStatus.textContent = "Saved.";
+      overlapStatus.className = "message ok";
+    } catch (failure) {
+      overlapStatus.textContent = annolab.describe(failure);
+      overlapStatus.className = "message error";
+    }
+  });
+
   // Loaded when the tab is first shown: the other tabs do not need the list.
   document.addEventListener("setup:tab", (event) => {
     if (event.detail === "team" && !loaded) load();

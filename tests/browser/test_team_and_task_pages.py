@@ -38,7 +38,7 @@ def test_a_site_admin_creates_a_user_and_adds_them_to_the_team_in_one_step(
     assert project.memberships.get(user=nora).role == Role.ANNOTATOR
 
 
-def test_a_manager_cannot_create_users_but_adds_existing_ones(
+def test_a_manager_adds_existing_users_and_sets_the_completions_per_task(
     page: Page, live_server: Any, sign_in: Any, project: Project, mike: Any, oscar: Any
 ) -> None:
     sign_in(page, mike)
@@ -49,6 +49,13 @@ def test_a_manager_cannot_create_users_but_adds_existing_ones(
     form.get_by_role("button", name="Add member").click()
     expect(page.locator("#members tr[data-username='oscar']")).to_be_visible()
     assert project.memberships.filter(user=oscar).exists()
+
+    overlap = page.locator("#overlap-form")
+    overlap.get_by_label("Completions per task").fill("2")
+    overlap.get_by_role("button", name="Save").click()
+    expect(overlap).to_contain_text("Saved.")
+    project.refresh_from_db()
+    assert project.completions_per_task == 2
 
 
 def test_the_tasks_page_tags_untags_and_assigns_selected_tasks_and_shows_predictions(
