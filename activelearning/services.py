@@ -30,6 +30,10 @@ SKIP LOCKED`` (two callers at the same moment never pick the same row) and reser
 ``INSERT ... ON CONFLICT (task_id) DO UPDATE ... WHERE`` the row is the caller's or expired. The
 upsert judges the newest committed reservation, not the caller's snapshot, so a task reserved by a
 transaction that committed after the candidate query began is seen as taken and skipped.
+
+Which tasks come first (``task_reserve_next`` lists the tiers): the caller's rework before new
+work, untouched tasks before overlap, skipped tasks last. A skip is a ``TaskSkip`` row per (task,
+user): it only moves the task to the end of that user's queue and releases their reservation.
 """
 
 from __future__ import annotations
