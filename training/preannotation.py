@@ -41,13 +41,19 @@ BATCH_SIZE = 1000
 #: below that a LightPipeline answers, which bench/preannotation.py measured at 14 s for 49 tasks
 #: of the three model types, against about 2 s for one more Spark job.
 FIRST_BATCH_SIZE = LIGHT_PIPELINE_LIMIT
+#: A job of fewer tasks than ``LIGHT_PIPELINE_LIMIT`` is answered by LightPipelines whatever its
+#: batches (no Spark job to pay per batch, the cost is per text), so it goes in steps of this
+#: many tasks and its progress moves too (the "0/19 until the end" of a small job).
+SMALL_JOB_STEP = 10
 
 
 def job_batches(task_ids: Sequence[int]) -> Iterator[Sequence[int]]:
     """The job's tasks in the batches the child predicts and stores them in, in order."""
-    first = task_ids[:FIRST_BATCH_SIZE]
-    if first:
-        yield first
+    if len(task_ids) < LIGHT_PIPELINE_LIMIT:
+        for start in range(0, len(task_ids), SMALL_JOB_STEP):
+            yield task_ids[start : start + SMALL_JOB_STEP]
+        return
+    yield task_ids[:FIRST_BATCH_SIZE]
     for start in range(FIRST_BATCH_SIZE, len(task_ids), BATCH_SIZE):
         yield task_ids[start : start + BATCH_SIZE]
 

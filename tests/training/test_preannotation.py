@@ -31,6 +31,7 @@ from tests.training.worker import (
 from training import services
 from training import tasks as worker_tasks
 from training.models import JobStatus, ModelSource, NlpModel, PreannotationJob, TrainingRun
+from training.preannotation import job_batches
 from training.predictors import Target, deployed_models
 
 TEXT = "Patient denies chest pain but has pneumonia."
@@ -55,6 +56,19 @@ def deployed(project: Project, alice: Any) -> Project:
     services.deploy_models(project=project, models=[ner], actor=alice)
     project.refresh_from_db()
     return project
+
+
+def batch_sizes(task_count: int) -> list[int]:
+    return [len(batch) for batch in job_batches(list(range(task_count)))]
+
+
+def test_a_job_is_stored_in_batches_that_move_its_progress_early() -> None:
+    sizes = batch_sizes
+    assert sizes(0) == []
+    assert sizes(19) == [10, 9]  # a small job: LightPipelines either way, so small steps
+    assert sizes(200) == [50, 150]
+    assert sizes(2500) == [50, 1000, 1000, 450]
+    assert [t for batch in job_batches(list(range(2500))) for t in batch] == list(range(2500))
 
 
 # --- requests, without Spark --------------------------------------------------------------------
