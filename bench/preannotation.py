@@ -11,8 +11,8 @@ and times
 * annolab: ``training.preannotation.preannotate_batch`` over the job's batches, exactly as the
   child process runs it (task rows read, every model predicted, regions built, predictions
   stored), with the models loaded beforehand as the child loads them once; in the job's own
-  batches (``job_batches``: a small first one, then ``BATCH_SIZE``; small steps for a small job) and, for comparison, in plain
-  batches of ``BATCH_SIZE`` and of ``--compare-batch-sizes`` (default 200);
+  batches (``job_batches``: a small first one, then ``BATCH_SIZE``; a small job in steps) and,
+  for comparison, in plain batches of ``BATCH_SIZE`` and of ``--compare-batch-sizes`` (200);
 * bare: each saved pipeline's own ``transform`` over all N texts at once, collecting only the
   annotation column a caller needs. The assertion model's inputs (each NER chunk's sentence with
   the chunk marked) are built before timing, so the bare side does strictly less work.
