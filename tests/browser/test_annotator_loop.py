@@ -86,6 +86,8 @@ def test_correct_a_pre_annotated_task_and_submit_it(
 
     page.get_by_role("button", **SUBMIT).click()
     page.wait_for_url(f"{live_server.url}/projects/clinic/annotate/next/")
+    # Its only task done; waiting for the answer also keeps no request running past the test.
+    expect(page.get_by_text("Nothing left to annotate")).to_be_visible()
     completion = Completion.objects.get(task=task, created_by=anna)
     assert completion.status == CompletionStatus.SUBMITTED
     assert spans(completion) == {
@@ -115,6 +117,7 @@ def test_ctrl_enter_on_a_fresh_pre_annotated_task_asks_before_keeping_the_predic
     answers[0] = "accept"
     page.keyboard.press("Control+Enter")
     page.wait_for_url(f"{live_server.url}/projects/clinic/annotate/next/")
+    expect(page.get_by_text("Nothing left to annotate")).to_be_visible()
     completion = Completion.objects.get(task=task)
     assert (completion.created_by, completion.status) == (anna, CompletionStatus.SUBMITTED)
     assert spans(completion) == {
