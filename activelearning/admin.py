@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from activelearning import services
-from activelearning.models import ActiveLearningSettings, TaskReservation
+from activelearning.models import ActiveLearningSettings, TaskReservation, TaskSkip
 from annolab.errors import NotAllowed
 
 
@@ -75,4 +75,18 @@ class TaskReservationAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(TaskSkip)
+class TaskSkipAdmin(admin.ModelAdmin):
+    """Deleting a skip puts the task back in its place in that user's queue."""
+
+    list_display = ["task", "user", "skipped_at"]
+    list_filter = ["task__project"]
+    search_fields = ["user__username", "task__project__name"]
+    list_select_related = ["task", "user"]
+    readonly_fields = ["task", "user", "skipped_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

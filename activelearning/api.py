@@ -53,17 +53,32 @@ class ActiveLearningView(APIView):
         return Response(asdict(selectors.settings_view(project)))
 
 
+def _task_id(raw: str) -> int | str:
+    """A task id from the query string; anything else goes on as text for the 400 to name."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else raw
+
+
 class NextTaskView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("strategy", str, enum=Strategy.values)],
+        parameters=[
+            OpenApiParameter("strategy", str, enum=Strategy.values),
+            OpenApiParameter(
+                "skip",
+                int,
+                description="A task id the caller passes on first: its reservation is released "
+                "and it comes back only after the caller's other tasks.",
+            ),
+        ],
         responses={200: TaskSerializer, 204: None},
     )
     def get(self, request: Request, name: str) -> Response:
         project = project_for(request, name, Action.ANNOTATE)
+        raw_skip = request.query_params.get("skip")
         task = services.task_reserve_next(
             project=project,
             actor=request.user,
             strategy=query_choice(request, "strategy", list(Strategy.values), None),
+            skip=None if raw_skip is None else _task_id(raw_skip),
         )
         if task is None:
             return Response(status=status.HTTP_204_NO_CONTENT)

@@ -91,3 +91,25 @@ class TaskReservation(models.Model):
 
     def __str__(self) -> str:
         return f"task {self.task_id} reserved for {self.user_id} until {self.expires_at:%H:%M}"
+
+
+class TaskSkip(models.Model):
+    """A user passed on a task: their next-task offers it again only after their other tasks.
+
+    One row per (task, user); skipping again moves ``skipped_at`` on. Nobody else is affected.
+    """
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="skips")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="task_skips"
+    )
+    skipped_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["skipped_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="taskskip_unique_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"task {self.task_id} skipped by {self.user_id}"

@@ -30,14 +30,28 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, Exists, F, JSONField, OuterRef, QuerySet, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    JSONField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 
 from activelearning.models import (
     DEFAULT_FREQUENCY,
     ActiveLearningSettings,
     Strategy,
     TaskReservation,
+    TaskSkip,
 )
 from projects.labeling_config import LabelingConfigError, parse_labeling_config
 from projects.models import Completion, CompletionStatus, Prediction, Project, Task
@@ -117,20 +131,72 @@ def project_strategy(project: Project) -> str:
 # --- next task ---------------------------------------------------------------------------------
 
 
+def _held_by_other(user: AbstractBaseUser, now: datetime) -> Exists:
+    return Exists(
+        TaskReservation.objects.filter(task_id=OuterRef("pk"), expires_at__gt=now).exclude(
+            user=user
+        )
+    )
+
+
+def _skipped_at(user: AbstractBaseUser) -> Subquery:
+    return Subquery(
+        TaskSkip.objects.filter(task_id=OuterRef("pk"), user=user).values("skipped_at")[:1]
+    )
+
+
 def next_task_candidates(
     *, project: Project, user: AbstractBaseUser, now: datetime
 ) -> QuerySet[Task]:
-    """Tasks the user may see, has not submitted a completion for, and nobody else holds."""
+    """Open tasks for the user: visible, not submitted by them, wanted, and nobody else holds.
+
+    A task is wanted while it has fewer submitted completions (by anyone) than the project's
+    ``completions_per_task``; ``submitted_count`` says how many it has, so the caller can hand
+    out untouched tasks first, and ``skipped_at`` when the user passed on it (None if never).
+    """
     submitted_by_user = Completion.objects.filter(
         task_id=OuterRef("pk"), created_by=user, status=CompletionStatus.SUBMITTED
     )
-    held_by_other = TaskReservation.objects.filter(
-        task_id=OuterRef("pk"), expires_at__gt=now
-    ).exclude(user=user)
+    submitted_count = Coalesce(
+        Subquery(
+            Completion.objects.filter(task_id=OuterRef("pk"), status=CompletionStatus.SUBMITTED)
+            .order_by()
+            .values("task_id")
+            .annotate(n=Count("pk"))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
     return (
         tasks_visible_to(project=project, user=user)
         .exclude(Exists(submitted_by_user))
-        .exclude(Exists(held_by_other))
+        .exclude(_held_by_other(user, now))
+        .annotate(submitted_count=submitted_count, skipped_at=_skipped_at(user))
+        .filter(submitted_count__lt=project.completions_per_task)
+    )
+
+
+def rework_tasks(*, project: Project, user: AbstractBaseUser, now: datetime) -> QuerySet[Task]:
+    """Tasks whose latest completion by the user was rejected and that nothing accepted yet.
+
+    The oldest rejection first (the order reviewers sent the work back); ``skipped_at`` as in
+    ``next_task_candidates``. A new submission by the user ends the rework: their latest
+    completion is then the unreviewed one.
+    """
+    latest_mine = Completion.objects.filter(
+        task_id=OuterRef("pk"), created_by=user, status=CompletionStatus.SUBMITTED
+    ).order_by("-submitted_at", "-id")
+    return (
+        tasks_visible_to(project=project, user=user)
+        .annotate(
+            my_latest_approved=Subquery(latest_mine.values("latest_review__approved")[:1]),
+            rejected_at=Subquery(latest_mine.values("latest_review__reviewed_at")[:1]),
+            skipped_at=_skipped_at(user),
+        )
+        .filter(my_latest_approved=False, has_accepted=False)
+        .exclude(_held_by_other(user, now))
+        .order_by("rejected_at", "pk")
     )
 
 

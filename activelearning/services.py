@@ -30,6 +30,10 @@ SKIP LOCKED`` (two callers at the same moment never pick the same row) and reser
 ``INSERT ... ON CONFLICT (task_id) DO UPDATE ... WHERE`` the row is the caller's or expired. The
 upsert judges the newest committed reservation, not the caller's snapshot, so a task reserved by a
 transaction that committed after the candidate query began is seen as taken and skipped.
+
+Which tasks come first (``task_reserve_next`` lists the tiers): the caller's rework before new
+work, untouched tasks before overlap, skipped tasks last. A skip is a ``TaskSkip`` row per (task,
+user): it only moves the task to the end of that user's queue and releases their reservation.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
 from activelearning import selectors
-from activelearning.models import ActiveLearningSettings, Strategy, TaskReservation
+from activelearning.models import ActiveLearningSettings, Strategy, TaskReservation, TaskSkip
 from annolab.api import INT_COLUMN_MAX
 from annolab.errors import ConflictError, ValidationFailed
 from projects.models import Completion, Project, Task
@@ -330,13 +334,43 @@ def _reserve_least_certain(
     return _reserve_first(tasks=candidates.order_by("?"), user_id=user_id, now=now)
 
 
+def _reserve_by_strategy(
+    *, project: Project, tasks: QuerySet[Task], strategy: str, user_id: int, now: datetime
+) -> int | None:
+    if strategy == Strategy.SEQUENTIAL:
+        return _reserve_first(tasks=tasks.order_by("pk"), user_id=user_id, now=now)
+    if strategy == Strategy.RANDOM:
+        return _reserve_first(tasks=tasks.order_by("?"), user_id=user_id, now=now)
+    return _reserve_least_certain(project=project, candidates=tasks, user_id=user_id, now=now)
+
+
+def _skip(*, project: Project, actor: AbstractBaseUser, task_id: Any, now: datetime) -> None:
+    """The caller passes on a task: release their reservation and put it last in their queue."""
+    task = None
+    if isinstance(task_id, int) and not isinstance(task_id, bool):
+        task = tasks_visible_to(project=project, user=actor).filter(pk=task_id).first()
+    if task is None:
+        message = f"No task {task_id} in this project to skip."
+        raise ValidationFailed(f"skip: {message}", [{"field": "skip", "message": message}])
+    TaskSkip.objects.update_or_create(task=task, user=actor, defaults={"skipped_at": now})
+    TaskReservation.objects.filter(task=task, user=actor).delete()
+
+
 def task_reserve_next(
-    *, project: Project, actor: AbstractBaseUser, strategy: str | None = None
+    *,
+    project: Project,
+    actor: AbstractBaseUser,
+    strategy: str | None = None,
+    skip: int | None = None,
 ) -> Task | None:
     """The caller's next task, reserved for them for 10 minutes; None when none is left.
 
-    A caller who already holds an unexpired reservation of an open task gets that task again
-    (renewed), so asking twice does not hoard tasks.
+    The order: a task the caller already holds (renewed, so asking twice does not hoard tasks);
+    their rework (tasks whose completion a reviewer rejected, the oldest rejection first); then
+    the tasks still wanted, those with fewer submitted completions first (so untouched tasks go
+    before overlap, which only a project with ``completions_per_task`` > 1 has), each tier in
+    the strategy's order; the tasks the caller skipped come last, the longest-skipped first.
+    ``skip`` (a task id): pass on that task before choosing; its reservation is released.
     """
     require(project=project, user=actor, action=Action.ANNOTATE)
     if strategy is not None and strategy not in Strategy.values:
@@ -344,18 +378,34 @@ def task_reserve_next(
         raise ValidationFailed(f"strategy: {message}", [{"field": "strategy", "message": message}])
     strategy = strategy or selectors.project_strategy(project)
     now = timezone.now()
-    candidates = selectors.next_task_candidates(project=project, user=actor, now=now)
+    user_id = actor.pk
     with transaction.atomic():
-        own = candidates.filter(reservation__user=actor, reservation__expires_at__gt=now)
-        task_id = _reserve_first(tasks=own.order_by("pk"), user_id=actor.pk, now=now)
-        if task_id is None and strategy == Strategy.SEQUENTIAL:
-            task_id = _reserve_first(tasks=candidates.order_by("pk"), user_id=actor.pk, now=now)
-        elif task_id is None and strategy == Strategy.RANDOM:
-            task_id = _reserve_first(tasks=candidates.order_by("?"), user_id=actor.pk, now=now)
-        elif task_id is None:
-            task_id = _reserve_least_certain(
-                project=project, candidates=candidates, user_id=actor.pk, now=now
+        if skip is not None:
+            _skip(project=project, actor=actor, task_id=skip, now=now)
+        rework = selectors.rework_tasks(project=project, user=actor, now=now)
+        candidates = selectors.next_task_candidates(project=project, user=actor, now=now)
+        held = {"reservation__user": actor, "reservation__expires_at__gt": now}
+        not_skipped = {"skipped_at__isnull": True}
+        task_id = _reserve_first(tasks=rework.filter(**held), user_id=user_id, now=now)
+        if task_id is None:
+            own = candidates.filter(**held).order_by("pk")
+            task_id = _reserve_first(tasks=own, user_id=user_id, now=now)
+        if task_id is None:
+            task_id = _reserve_first(tasks=rework.filter(**not_skipped), user_id=user_id, now=now)
+        for count in range(project.completions_per_task):
+            if task_id is not None:
+                break
+            task_id = _reserve_by_strategy(
+                project=project,
+                tasks=candidates.filter(submitted_count=count, **not_skipped),
+                strategy=strategy,
+                user_id=user_id,
+                now=now,
             )
+        for skipped in (rework, candidates):
+            if task_id is None:
+                ordered = skipped.filter(skipped_at__isnull=False).order_by("skipped_at", "pk")
+                task_id = _reserve_first(tasks=ordered, user_id=user_id, now=now)
     if task_id is None:
         return None
     return tasks_visible_to(project=project, user=actor).get(pk=task_id)

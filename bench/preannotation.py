@@ -10,8 +10,9 @@ and times
 
 * annolab: ``training.preannotation.preannotate_batch`` over the job's batches, exactly as the
   child process runs it (task rows read, every model predicted, regions built, predictions
-  stored), with the models loaded beforehand as the child loads them once; in batches of the
-  product's ``BATCH_SIZE`` and, for comparison, of ``--compare-batch-sizes`` (default 200);
+  stored), with the models loaded beforehand as the child loads them once; in the job's own
+  batches (``job_batches``: a small first one, then ``BATCH_SIZE``; a small job in steps) and,
+  for comparison, in plain batches of ``BATCH_SIZE`` and of ``--compare-batch-sizes`` (200);
 * bare: each saved pipeline's own ``transform`` over all N texts at once, collecting only the
   annotation column a caller needs. The assertion model's inputs (each NER chunk's sentence with
   the chunk marked) are built before timing, so the bare side does strictly less work.
@@ -56,7 +57,7 @@ from projects.models import Prediction, Project, Task  # noqa: E402
 from training import datasets  # noqa: E402
 from training import services as training_services  # noqa: E402
 from training.models import ModelSource, NlpModel  # noqa: E402
-from training.preannotation import BATCH_SIZE, preannotate_batch  # noqa: E402
+from training.preannotation import BATCH_SIZE, job_batches, preannotate_batch  # noqa: E402
 from training.predictors import Preannotator, deployed_models  # noqa: E402
 
 CORPUS = SHARED_DATA / "ncbi_disease" / "original" / "NCBItrainset_corpus.txt"
@@ -283,19 +284,26 @@ def main() -> None:
     preannotator = Preannotator(spark, deployed)
     bare = BarePipelines(spark, paths, texts)
 
-    def annolab(batch_size: int) -> Callable[[], None]:
+    def annolab(batch_size: int | None) -> Callable[[], None]:
+        """The job's own batches (``job_batches``), or plain batches of ``batch_size``."""
+
         def run() -> None:
-            for first in range(0, len(task_ids), batch_size):
+            if batch_size is None:
+                batches = list(job_batches(task_ids))
+            else:
+                batches = [
+                    task_ids[first : first + batch_size]
+                    for first in range(0, len(task_ids), batch_size)
+                ]
+            for batch in batches:
                 with transaction.atomic():
-                    preannotate_batch(
-                        preannotator,
-                        project_id=project.pk,
-                        task_ids=task_ids[first : first + batch_size],
-                    )
+                    preannotate_batch(preannotator, project_id=project.pk, task_ids=batch)
 
         return run
 
     runs: dict[str, Callable[[], Any]] = {"bare": lambda: bare.transform(texts)}
+    job_sizes = ", ".join(str(len(batch)) for batch in list(job_batches(task_ids))[:3])
+    runs[f"annolab, the job's batches ({job_sizes}, ...)"] = annolab(None)
     for batch_size in dict.fromkeys([BATCH_SIZE, *args.compare_batch_sizes]):
         runs[f"annolab, batches of {batch_size}"] = annolab(batch_size)
     timings: dict[str, list[float]] = {name: [] for name in runs}

@@ -103,6 +103,7 @@ class CompletionAdmin(admin.ModelAdmin):
         "status",
         "ground_truth",
         "lead_time",
+        "prediction",
         "created_at",
         "updated_at",
         "submitted_at",

@@ -18,6 +18,10 @@ PROJECT_NAME_VALIDATOR = RegexValidator(
     "(at most 100 characters).",
 )
 
+# The upper bound of ``Project.completions_per_task``: more annotators per task than a team has
+# makes no sense.
+MAX_COMPLETIONS_PER_TASK = 20
+
 
 class SelectionRule(models.TextChoices):
     MOST_RECENT = "most_recent", "Most recent completion"
@@ -38,6 +42,11 @@ class Project(models.Model):
     selection_rule = models.CharField(
         max_length=20, choices=SelectionRule.choices, default=SelectionRule.MOST_RECENT
     )
+    # How many annotators label each task. next-task hands a task to one more annotator only
+    # while it has fewer submitted completions than this, so 1 means no overlap at all.
+    completions_per_task = models.PositiveSmallIntegerField(
+        default=1, help_text="Submitted completions wanted per task (more than 1 = overlap)."
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_projects"
     )
@@ -48,6 +57,11 @@ class Project(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(completions_per_task__gte=1), name="project_completions_per_task_gte_1"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -144,6 +158,11 @@ class Completion(models.Model):
     )
     ground_truth = models.BooleanField(default=False)
     lead_time = models.FloatField(null=True, blank=True)
+    # The prediction the annotator started from (the editor copies the newest one), kept to
+    # tell corrected pre-annotations from work done from scratch; None for the latter.
+    prediction = models.ForeignKey(
+        "Prediction", null=True, blank=True, on_delete=models.SET_NULL, related_name="completions"
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

@@ -75,6 +75,23 @@ def task_filter(
     return tasks
 
 
+def completion_to_rework(*, task: Task, user: AbstractBaseUser) -> Completion | None:
+    """The user's latest submitted completion of the task if a reviewer rejected it and nothing
+    of the task is accepted: the work the reviewer sent back to them (its review attached)."""
+    latest = (
+        Completion.objects.filter(task=task, created_by=user, status=CompletionStatus.SUBMITTED)
+        .select_related("latest_review__reviewer")
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
+    if latest is None or latest.latest_review is None or latest.latest_review.approved:
+        return None
+    accepted = Completion.objects.filter(
+        task=task, status=CompletionStatus.SUBMITTED, latest_review__approved=True
+    )
+    return None if accepted.exists() else latest
+
+
 def completions_of(task: Task) -> QuerySet[Completion]:
     return task.completions.select_related("created_by", "latest_review__reviewer")
 
@@ -108,6 +125,7 @@ __all__ = [
     "tasks_with_status",
     "tasks_visible_to",
     "task_filter",
+    "completion_to_rework",
     "completions_of",
     "completion_for_user",
 ]

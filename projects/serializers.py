@@ -6,7 +6,15 @@ from rest_framework import serializers
 
 from annolab import fields
 from annolab.api import INT_COLUMN_MAX
-from projects.models import Completion, Membership, Project, Review, SelectionRule, Task
+from projects.models import (
+    MAX_COMPLETIONS_PER_TASK,
+    Completion,
+    Membership,
+    Project,
+    Review,
+    SelectionRule,
+    Task,
+)
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -14,7 +22,15 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Project
-        fields = ["name", "description", "labeling_config", "selection_rule", "created_at", "owner"]
+        fields = [
+            "name",
+            "description",
+            "labeling_config",
+            "selection_rule",
+            "completions_per_task",
+            "created_at",
+            "owner",
+        ]
         read_only_fields = ["created_at", "owner"]
 
 
@@ -33,6 +49,12 @@ class ProjectUpdateSerializer(serializers.Serializer):
     description = fields.CharField(required=False, allow_blank=True)
     labeling_config = fields.CharField(required=False, allow_blank=True, trim_whitespace=False)
     selection_rule = serializers.ChoiceField(choices=SelectionRule.choices, required=False)
+    completions_per_task = fields.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_COMPLETIONS_PER_TASK,
+        help_text="Submitted completions wanted per task; next-task overlaps only above 1.",
+    )
 
 
 class LabelingConfigSerializer(serializers.Serializer):
@@ -113,7 +135,11 @@ class CompletionSerializer(serializers.ModelSerializer):
             "created_at",
             "submitted_at",
             "review",
+            "prediction",
         ]
+        extra_kwargs = {
+            "prediction": {"help_text": "Id of the prediction the annotator started from, or null."}
+        }
 
 
 class CompletionCreateSerializer(serializers.Serializer):
@@ -121,6 +147,11 @@ class CompletionCreateSerializer(serializers.Serializer):
     submit = fields.BooleanField(required=False, default=False)
     ground_truth = fields.BooleanField(required=False, default=False)
     lead_time = fields.FloatField(required=False, allow_null=True, min_value=0)
+    prediction = fields.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Id of the task's prediction the annotator started from (the editor's copy).",
+    )
 
 
 class CompletionUpdateSerializer(serializers.Serializer):

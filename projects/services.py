@@ -21,10 +21,12 @@ from django.utils.module_loading import import_string
 from annolab.errors import ConflictError, NotAllowed, ValidationFailed
 from projects import labeling_config as lc
 from projects.models import (
+    MAX_COMPLETIONS_PER_TASK,
     PROJECT_NAME_VALIDATOR,
     Completion,
     CompletionStatus,
     Membership,
+    Prediction,
     Project,
     Review,
     Role,
@@ -128,9 +130,20 @@ def project_update(
     description: str | None = None,
     labeling_config: str | None = None,
     selection_rule: str | None = None,
+    completions_per_task: int | None = None,
 ) -> Project:
     require(project=project, user=actor, action=Action.MANAGE)
     _check_project_fields(selection_rule=selection_rule)
+    if completions_per_task is not None:
+        if isinstance(completions_per_task, bool) or not isinstance(completions_per_task, int):
+            completions_per_task = 0  # reported by the range check below
+        if not 1 <= completions_per_task <= MAX_COMPLETIONS_PER_TASK:
+            message = f"Must be a whole number from 1 to {MAX_COMPLETIONS_PER_TASK}."
+            raise ValidationFailed(
+                f"completions_per_task: {message}",
+                [{"field": "completions_per_task", "message": message}],
+            )
+        project.completions_per_task = completions_per_task
     if labeling_config is not None:
         _require_valid_config(labeling_config, project)
         project.labeling_config = labeling_config
@@ -324,6 +337,16 @@ def _check_lead_time(lead_time: Any) -> None:
         )
 
 
+def _prediction_of(task: Task, prediction_id: int | None) -> Prediction | None:
+    if prediction_id is None:
+        return None
+    found = Prediction.objects.filter(task=task, pk=prediction_id).first()
+    if found is None:
+        message = f"Task {task.pk} has no prediction {prediction_id}."
+        raise ValidationFailed(message, [{"field": "prediction", "message": message}])
+    return found
+
+
 def _announce_submitted(completion: Completion) -> None:
     completion_submitted.send(sender=Completion, completion=completion)
 
@@ -337,7 +360,9 @@ def completion_create(
     submit: bool = False,
     ground_truth: bool = False,
     lead_time: float | None = None,
+    prediction: int | None = None,
 ) -> Completion:
+    """``prediction``: the id of the task's prediction the annotator started from, if any."""
     require(project=task.project, user=actor, action=Action.ANNOTATE)
     from projects.permissions import can_see_task
 
@@ -345,6 +370,7 @@ def completion_create(
         raise NotAllowed("This task is assigned to other annotators.")
     _check_result(task, result)
     _check_lead_time(lead_time)
+    started_from = _prediction_of(task, prediction)
     now = timezone.now()
     completion = Completion.objects.create(
         task=task,
@@ -354,6 +380,7 @@ def completion_create(
         submitted_at=now if submit else None,
         ground_truth=ground_truth,
         lead_time=lead_time,
+        prediction=started_from,
         created_at=now,
     )
     if submit:

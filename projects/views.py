@@ -149,6 +149,9 @@ def setup(request: HttpRequest, name: str) -> HttpResponse:
         "tags": list(project.tags.values_list("name", flat=True)),
         # The owner is the project's creator; the API refuses to add a second one.
         "roles": [Role.MANAGER, Role.REVIEWER, Role.ANNOTATOR],
+        # Only site admins create accounts (POST /api/users/); the Team tab lets them create
+        # one and add it to the team in one step.
+        "can_create_users": request.user.is_staff,
         "setup_data": {"project": project.name, "model_types": model_types},
     }
     return render(request, "projects/setup.html", context)
@@ -166,11 +169,13 @@ def _score(raw: str | None) -> float | None:
 
 
 def with_latest_prediction(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    """Annotate the score and model of each task's newest prediction (for the confidence filter)."""
+    """Annotate the score, model and regions of each task's newest prediction (the confidence
+    filter and the predicted labels of the tasks page)."""
     newest = Prediction.objects.filter(task_id=OuterRef("pk")).order_by("-created_at", "-id")
     return tasks.annotate(
         latest_score=Subquery(newest.values("score")[:1]),
         latest_model=Subquery(newest.values("model_name")[:1]),
+        latest_result=Subquery(newest.values("result")[:1]),
         completion_count=Count(
             "completions", filter=Q(completions__status=CompletionStatus.SUBMITTED), distinct=True
         ),
@@ -196,6 +201,8 @@ def task_list(request: HttpRequest, name: str) -> HttpResponse:
     if max_score is not None:
         tasks = tasks.filter(latest_score__lte=max_score)
     page = Paginator(tasks.order_by("id"), TASKS_PER_PAGE).get_page(request.GET.get("page"))
+    for task in page:
+        task.predicted = predicted_labels(task.text, task.latest_result)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -211,8 +218,24 @@ def task_list(request: HttpRequest, name: str) -> HttpResponse:
             "max_score": "" if max_score is None else max_score,
         },
         "query": query.urlencode(),
+        # Whom the selected tasks can be assigned to (annotators) or sent to (a reviewer).
+        "members": list(project.memberships.select_related("user").order_by("priority")),
     }
     return render(request, "projects/task_list.html", context)
+
+
+def predicted_labels(text: str, result: list[dict[str, Any]] | None) -> list[str]:
+    """What a prediction says, one short line per region: "chest pain: Symptom", "age: Adult"."""
+    lines: list[str] = []
+    for region in result or []:
+        value = region.get("value") or {}
+        if region.get("type") == "choices":
+            lines.append(f"{region.get('from_name')}: {', '.join(value.get('choices') or [])}")
+            continue
+        start, end = value.get("start"), value.get("end")
+        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+            lines.append(f"{text[start:end]}: {', '.join(value.get('labels') or [])}")
+    return lines
 
 
 # --- annotate -----------------------------------------------------------------------------------
@@ -229,6 +252,24 @@ def latest_predictions(task: Task) -> list[Prediction]:
     return newest
 
 
+def editor_prediction(prediction: Prediction) -> dict[str, Any]:
+    """A prediction as Label Studio's editor reads it: each region's confidence as its ``score``,
+    which the editor shows beside the region (and keeps on the annotator's copy)."""
+    regions = []
+    for region in prediction.result or []:
+        confidence = (region.get("value") or {}).get("confidence")
+        if isinstance(confidence, int | float) and not isinstance(confidence, bool):
+            region = {**region, "score": confidence}
+        regions.append(region)
+    return {
+        # A numeric id: the editor records it as the copy's parent prediction.
+        "id": prediction.pk,
+        "model_version": prediction.model_name,
+        "score": prediction.score,
+        "result": regions,
+    }
+
+
 @login_required
 def annotate(request: HttpRequest, name: str, task_id: int) -> HttpResponse:
     project = project_page(request, name, Action.ANNOTATE)
@@ -237,32 +278,37 @@ def annotate(request: HttpRequest, name: str, task_id: int) -> HttpResponse:
     mine = Completion.objects.filter(task=task, created_by=request.user)
     draft = mine.filter(status=CompletionStatus.DRAFT).order_by("-updated_at", "-id").first()
     submitted = mine.filter(status=CompletionStatus.SUBMITTED).order_by("-submitted_at").first()
+    rework = selectors.completion_to_rework(task=task, user=request.user)
+    predictions = latest_predictions(task)
     user = request.user
     config = parsed_config(project)
+    # A draft enters the editor as a not-yet-submitted annotation (Label Studio's `draft`), so
+    # its Submit button submits rather than "updates"; rejected work enters the same way, as the
+    # start of a new draft (its first save creates it), and its resubmission is a new completion.
+    if draft:
+        annotations = [{"id": f"draft-{draft.pk}", "userGenerate": True, "draft": draft.result}]
+    elif rework:
+        annotations = [{"id": f"rework-{rework.pk}", "userGenerate": True, "draft": rework.result}]
+    else:
+        annotations = []
+    if draft:
+        started_from = draft.prediction_id
+    elif rework:
+        started_from = rework.prediction_id
+    else:
+        # The editor copies the newest prediction into the annotator's own annotation.
+        started_from = predictions[0].pk if predictions else None
     options = {
         "config": project.labeling_config,
         "task": {
             "id": task.pk,
             "data": task.data,
-            # A draft enters the editor as a not-yet-submitted annotation (Label Studio's
-            # `draft`), so its Submit button submits rather than "updates".
-            "annotations": (
-                [{"id": f"draft-{draft.pk}", "userGenerate": True, "draft": draft.result}]
-                if draft
-                else []
-            ),
-            "predictions": [
-                {
-                    "id": f"prediction-{p.pk}",
-                    "model_version": p.model_name,
-                    "score": p.score,
-                    "result": p.result,
-                }
-                for p in latest_predictions(task)
-            ],
+            "annotations": annotations,
+            "predictions": [editor_prediction(p) for p in predictions],
         },
         "user": {"id": user.pk, "pk": user.pk, "firstName": user.get_username(), "lastName": ""},
         "draft_id": draft.pk if draft else None,
+        "prediction_id": started_from,
     }
     context = {
         **project_nav(request, project),
@@ -270,6 +316,7 @@ def annotate(request: HttpRequest, name: str, task_id: int) -> HttpResponse:
         "task": task,
         "options": options,
         "submitted": submitted,
+        "rework": rework,
         "config_valid": config is not None and not config.is_empty,
         # Without `make frontend` there is no editor to load; say so instead of a blank page.
         "editor_installed": (LABEL_STUDIO_BUILD / LABEL_STUDIO_FILES["main.js"][0]).is_file(),

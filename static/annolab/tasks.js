@@ -1,8 +1,9 @@
 "use strict";
 /*
- * Tasks page actions for owners and managers: pre-annotate the selected tasks
- * (POST .../preannotations/, then poll the job for its progress) and import a file
- * (POST .../import). Both reload the list when done, so new predictions and tasks show.
+ * Tasks page actions for owners and managers: pre-annotate the selected tasks, or every open
+ * task when none is selected (POST .../preannotations/, then poll the job for its progress);
+ * import a file (POST .../import); tag, untag and assign the selected tasks (PATCH each task,
+ * api.md). Each reloads the list when done, so new predictions, tasks and tags show.
  */
 (() => {
   const { h } = annolab;
@@ -20,10 +21,14 @@
     return boxes().filter((box) => box.checked).map((box) => Number(box.value));
   }
 
+  const editButtons = () => Array.from(document.querySelectorAll("#task-edit button"));
+  const editMessage = document.getElementById("edit-message");
+
   function updateSelection() {
     const ids = selectedIds();
-    button.disabled = !ids.length;
-    count.textContent = ids.length ? `${ids.length} selected` : "select tasks";
+    button.disabled = false;
+    count.textContent = ids.length ? `${ids.length} selected` : "every open task";
+    editButtons().forEach((edit) => { edit.disabled = !ids.length; });
     if (selectAll) selectAll.checked = ids.length > 0 && ids.length === boxes().length;
   }
 
@@ -56,7 +61,9 @@
     button.disabled = true;
     say("Starting…");
     try {
-      const job = await annolab.post(annolab.projectUrl(project, "preannotations/"), { task_ids: selectedIds() });
+      const ids = selectedIds();
+      // Nothing selected: the API's default, every task without a submitted completion.
+      const job = await annolab.post(annolab.projectUrl(project, "preannotations/"), ids.length ? { task_ids: ids } : {});
       await follow(job);
     } catch (failure) {
       say(annolab.describe(failure), "error");
@@ -95,6 +102,48 @@
       importErrors.replaceChildren(...(failure.errors || []).map((error) =>
         h("li", { class: "error" }, error.index !== undefined ? `Task ${error.index}: ` : "", error.message)));
     }
+  });
+
+  // One PATCH per selected task; the page reloads once all are stored.
+  async function editSelected(changesOf, done) {
+    const ids = selectedIds();
+    editButtons().forEach((edit) => { edit.disabled = true; });
+    editMessage.textContent = "Saving…";
+    editMessage.className = "message";
+    try {
+      for (const id of ids) {
+        const row = document.querySelector(`#tasks tr[data-task='${id}']`);
+        await annolab.patch(annolab.projectUrl(project, `tasks/${id}/`), changesOf(row));
+      }
+      editMessage.textContent = `${done} ${ids.length} task${ids.length === 1 ? "" : "s"}.`;
+      editMessage.className = "message ok";
+      window.location.reload();
+    } catch (failure) {
+      editMessage.textContent = annolab.describe(failure);
+      editMessage.className = "message error";
+      updateSelection();
+    }
+  }
+
+  const tagForm = document.getElementById("tag-form");
+  tagForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const tag = tagForm.elements.tag.value.trim();
+    const adding = event.submitter && event.submitter.value === "add";
+    if (!tag) return;
+    editSelected((row) => {
+      const tags = Array.from(row.querySelectorAll(".tags .chip"), (chip) => chip.textContent);
+      const kept = tags.filter((name) => name !== tag);
+      return { tags: adding ? [...kept, tag] : kept };
+    }, adding ? `Tagged “${tag}”:` : `Untagged “${tag}”:`);
+  });
+
+  const assignForm = document.getElementById("assign-form");
+  assignForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const annotators = Array.from(assignForm.elements.annotators.selectedOptions, (o) => o.value);
+    const reviewer = assignForm.elements.reviewer.value || null;
+    editSelected(() => ({ annotators, reviewer }), "Assigned");
   });
 
   updateSelection();

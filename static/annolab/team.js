@@ -1,5 +1,6 @@
 "use strict";
-// Team tab: members in priority order (GET members), add (POST) and remove (DELETE).
+// Team tab: members in priority order (GET members), add (POST) and remove (DELETE). A site
+// admin may tick "new user": the account is created first (POST /api/users/), then added.
 (() => {
   const root = document.getElementById("team-tab");
   if (!root) return;
@@ -47,6 +48,14 @@
     }
   }
 
+  const newUser = form.elements.new_user;
+  if (newUser) {
+    newUser.addEventListener("change", () => {
+      form.querySelectorAll("[data-role=new-user]").forEach((label) => { label.hidden = !newUser.checked; });
+      form.elements.password.required = newUser.checked;
+    });
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     showError("");
@@ -54,11 +63,36 @@
     const member = { username: form.elements.username.value.trim(), role: form.elements.role.value };
     if (priority) member.priority = Number(priority);
     try {
+      if (newUser && newUser.checked) {
+        const user = { username: member.username, password: form.elements.password.value };
+        const email = form.elements.email.value.trim();
+        if (email) user.email = email; // the API takes an address or none, not ""
+        await annolab.post("/api/users/", user);
+      }
       await annolab.post(membersUrl, member);
       form.reset();
+      form.querySelectorAll("[data-role=new-user]").forEach((label) => { label.hidden = true; });
       await load();
     } catch (failure) {
       showError(annolab.describe(failure));
+    }
+  });
+
+  // How many annotators label each task (PATCH the project's completions_per_task).
+  const overlap = document.getElementById("overlap-form");
+  const overlapStatus = overlap.querySelector("[data-role=status]");
+  overlap.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const saved = await annolab.patch(annolab.projectUrl(project, ""), {
+        completions_per_task: Number(overlap.elements.completions_per_task.value),
+      });
+      overlap.elements.completions_per_task.value = saved.completions_per_task;
+      overlapStatus.textContent = "Saved.";
+      overlapStatus.className = "message ok";
+    } catch (failure) {
+      overlapStatus.textContent = annolab.describe(failure);
+      overlapStatus.className = "message error";
     }
   });
 

@@ -373,23 +373,43 @@
 
   const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"];
 
+  const MODEL_TYPE_TITLES = { ner: "NER", assertion: "Assertion status", classification: "Classification" };
+
+  // One chart per model type: an entity label's F1 and a class's F1 are different scales, and
+  // one legend for both mixed them up.
   function renderChart(runs, modelsByName) {
     const plot = document.querySelector("#f1-chart [data-role=plot]");
-    const points = []; // one entry per evaluated run, oldest first: {run, f1: {label: value}}
+    const byType = new Map(); // model type -> one entry per evaluated run, oldest first: {run, f1}
     for (const run of [...runs].reverse()) {
-      const f1 = {};
+      const f1ByType = new Map();
       for (const name of run.models) {
-        const perLabel = modelsByName.get(name)?.metrics?.per_label || {};
+        const model = modelsByName.get(name);
+        const perLabel = model?.metrics?.per_label || {};
         for (const [label, scores] of Object.entries(perLabel)) {
-          if (typeof scores.f1 === "number") f1[label] = scores.f1;
+          if (typeof scores.f1 !== "number") continue;
+          if (!f1ByType.has(model.type)) f1ByType.set(model.type, {});
+          f1ByType.get(model.type)[label] = scores.f1;
         }
       }
-      if (Object.keys(f1).length) points.push({ run, f1 });
+      for (const [type, f1] of f1ByType) {
+        if (!byType.has(type)) byType.set(type, []);
+        byType.get(type).push({ run, f1 });
+      }
     }
-    if (!points.length) {
+    if (!byType.size) {
       plot.replaceChildren(h("p", { class: "empty" }, "No evaluated run yet."));
       return;
     }
+    const order = Object.keys(MODEL_TYPE_TITLES);
+    const types = [...byType.keys()].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    plot.replaceChildren(...types.map((type) => {
+      const title = MODEL_TYPE_TITLES[type] || type;
+      return h("figure", { class: "chart-part", "data-model-type": type },
+        h("figcaption", {}, title), ...drawChart(byType.get(type), `${title}: per-label F1 by training run`));
+    }));
+  }
+
+  function drawChart(points, description) {
     const labels = [...new Set(points.flatMap((p) => Object.keys(p.f1)))].sort();
     const W = 420, H = 180, L = 32, R = 10, T = 10, B = 24;
     const x = (i) => (points.length === 1 ? L + (W - L - R) / 2 : L + (i * (W - L - R)) / (points.length - 1));
@@ -401,7 +421,7 @@
       node.append(...children);
       return node;
     };
-    const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "Per-label F1 by training run" });
+    const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": description });
     for (const v of [0, 0.5, 1]) {
       chart.append(svg("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "gridline" }));
       chart.append(svg("text", { x: L - 4, y: y(v) + 4, "text-anchor": "end", class: "axis" }, v.toFixed(1)));
@@ -426,7 +446,7 @@
     const legend = h("ul", { class: "legend" },
       labels.map((label, index) =>
         h("li", {}, h("span", { class: "swatch", style: `background:${PALETTE[index % PALETTE.length]}` }), label)));
-    plot.replaceChildren(chart, legend);
+    return [chart, legend];
   }
 
   async function refreshHistory() {

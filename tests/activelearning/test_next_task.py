@@ -94,8 +94,8 @@ def test_random_hands_out_each_open_task_once(
 ) -> None:
     tasks = [make_task(TEXT) for _ in range(5)]
     project_services.completion_create(task=tasks[0], actor=anna, result=[], submit=True)
-    ids = [api(user).get(url(project, "random")).json()["id"] for user in annotators(project, 5)]
-    assert sorted(ids) == [t.pk for t in tasks]  # anna's completion leaves it open for others
+    ids = [api(user).get(url(project, "random")).json()["id"] for user in annotators(project, 4)]
+    assert sorted(ids) == [t.pk for t in tasks[1:]]  # anna's completion finished tasks[0]
     # anna submitted one task and the others are held by someone: nothing left for her.
     assert api(anna).get(url(project, "random")).status_code == 204
 
@@ -185,6 +185,7 @@ def test_an_expired_reservation_is_free_again(
 def test_submitting_frees_the_task_for_others_and_moves_the_annotator_on(
     api: Any, anna: Any, alice: Any, project: Project, make_task: Any
 ) -> None:
+    project_services.project_update(project=project, actor=alice, completions_per_task=2)
     first, second = make_task(TEXT), make_task(TEXT)
     assert api(anna).get(url(project, "sequential")).json()["id"] == first.pk
     posted = api(anna).post(
@@ -204,6 +205,87 @@ def test_204_when_nothing_is_left(api: Any, anna: Any, project: Project, make_ta
     for strategy in ("sequential", "random", "uncertainty"):
         response = api(anna).get(url(project, strategy))
         assert response.status_code == 204 and not response.content
+
+
+# --- skip, rework, overlap ---------------------------------------------------------------------
+
+
+def test_skip_releases_the_task_and_it_returns_after_the_callers_other_tasks(
+    api: Any, anna: Any, alice: Any, project: Project, make_task: Any
+) -> None:
+    first, second, third = (make_task(TEXT) for _ in range(3))
+    assert api(anna).get(url(project, "sequential")).json()["id"] == first.pk
+    response = api(anna).get(f"{url(project, 'sequential')}&skip={first.pk}")
+    assert response.json()["id"] == second.pk
+    # The reservation is gone: someone else may take the skipped task at once.
+    assert not TaskReservation.objects.filter(task=first, user=anna).exists()
+    for done in (second, third):
+        project_services.completion_create(task=done, actor=anna, result=[], submit=True)
+    assert api(anna).get(url(project, "sequential")).json()["id"] == first.pk
+
+
+def test_skip_of_a_task_that_is_not_there_is_400_and_stores_nothing(
+    api: Any, anna: Any, project: Project, make_task: Any
+) -> None:
+    make_task(TEXT)
+    for bad in ("999999", "abc", "1.5"):
+        response = api(anna).get(f"{url(project)}?skip={bad}")
+        assert response.status_code == 400, bad
+        assert response.json()["errors"][0]["field"] == "skip"
+    assert not TaskReservation.objects.exists()
+
+
+def test_rejected_work_comes_back_first_to_its_author_until_resubmitted(
+    api: Any, anna: Any, rita: Any, project: Project, make_task: Any
+) -> None:
+    done, open_task = make_task(TEXT), make_task(TEXT)
+    completion = project_services.completion_create(task=done, actor=anna, result=[], submit=True)
+    assert api(anna).get(url(project, "sequential")).json()["id"] == open_task.pk
+    TaskReservation.objects.all().delete()
+    project_services.completion_review(
+        completion=completion, actor=rita, approved=False, comment="Mark the disease."
+    )
+    assert api(anna).get(url(project, "sequential")).json()["id"] == done.pk
+    project_services.completion_create(task=done, actor=anna, result=[], submit=True)
+    assert api(anna).get(url(project, "sequential")).json()["id"] == open_task.pk
+
+
+def test_untouched_tasks_go_first_and_overlap_only_above_one_completion_per_task(
+    api: Any, anna: Any, alice: Any, project: Project, make_task: Any
+) -> None:
+    done, fresh = make_task(TEXT), make_task(TEXT)
+    project_services.completion_create(task=done, actor=anna, result=[], submit=True)
+    other = annotators(project, 1)[0]
+    assert api(other).get(url(project, "sequential")).json()["id"] == fresh.pk
+    project_services.completion_create(task=fresh, actor=other, result=[], submit=True)
+    # One completion per task (the default): both tasks are finished.
+    assert api(other).get(url(project, "sequential")).status_code == 204
+    project_services.project_update(project=project, actor=alice, completions_per_task=2)
+    assert api(other).get(url(project, "sequential")).json()["id"] == done.pk
+
+
+def test_completions_per_task_is_a_project_field(api: Any, alice: Any, project: Project) -> None:
+    path = f"/api/projects/{project.name}/"
+    assert api(alice).get(path).json()["completions_per_task"] == 1
+    assert api(alice).patch(path, {"completions_per_task": 0}, format="json").status_code == 400
+    assert api(alice).patch(path, {"completions_per_task": 3}, format="json").status_code == 200
+    project.refresh_from_db()
+    assert project.completions_per_task == 3
+
+
+def test_a_completion_records_the_prediction_it_started_from(
+    api: Any, anna: Any, project: Project, make_task: Any
+) -> None:
+    task, other = make_task(TEXT), make_task(TEXT)
+    prediction = ner_prediction(task, "ner_v1", ("chest pain", 0.8))
+    foreign = ner_prediction(other, "ner_v1", ("chest pain", 0.8))
+    path = f"/api/projects/{project.name}/tasks/{task.pk}/completions/"
+    body = {"result": [], "submit": True, "lead_time": 3.5}
+    refused = api(anna).post(path, {**body, "prediction": foreign.pk}, format="json")
+    assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "prediction"
+    posted = api(anna).post(path, {**body, "prediction": prediction.pk}, format="json")
+    assert posted.status_code == 201 and posted.json()["prediction"] == prediction.pk
+    assert task.completions.get().prediction == prediction
 
 
 # --- who may ask -------------------------------------------------------------------------------

@@ -9,10 +9,12 @@ models, so those four models are trained once.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import Page, expect
 
 from projects import services as project_services
 from projects.imports import tasks_import
@@ -23,11 +25,13 @@ from tests.training.synthetic import labelled_tasks
 from tests.training.worker import (
     check_regions,
     preannotations,
-    run_preannotation,
+    start_worker,
     train_now,
 )
 from training import services
+from training import tasks as worker_tasks
 from training.models import JobStatus, ModelSource, NlpModel, PreannotationJob, TrainingRun
+from training.preannotation import job_batches
 from training.predictors import Target, deployed_models
 
 TEXT = "Patient denies chest pain but has pneumonia."
@@ -52,6 +56,19 @@ def deployed(project: Project, alice: Any) -> Project:
     services.deploy_models(project=project, models=[ner], actor=alice)
     project.refresh_from_db()
     return project
+
+
+def batch_sizes(task_count: int) -> list[int]:
+    return [len(batch) for batch in job_batches(list(range(task_count)))]
+
+
+def test_a_job_is_stored_in_batches_that_move_its_progress_early() -> None:
+    sizes = batch_sizes
+    assert sizes(0) == []
+    assert sizes(19) == [10, 9]  # a small job: LightPipelines either way, so small steps
+    assert sizes(200) == [50, 150]
+    assert sizes(2500) == [50, 1000, 1000, 450]
+    assert [t for batch in job_batches(list(range(2500))) for t in batch] == list(range(2500))
 
 
 # --- requests, without Spark --------------------------------------------------------------------
@@ -254,17 +271,27 @@ NER_CONFIG = """<View>
 
 
 @pytest.mark.spark
+@pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("workdirs")
 def test_preannotate_with_a_deployed_ner_model(
-    api: Any, alice: Any, mike: Any, anna: Any, django_capture_on_commit_callbacks: Any
+    api: Any,
+    alice: Any,
+    mike: Any,
+    anna: Any,
+    django_capture_on_commit_callbacks: Any,
+    page: Page,
+    live_server: Any,
+    sign_in: Any,
 ) -> None:
+    """Trains, then pre-annotates 200 open tasks from the tasks page in Chromium, the job run by
+    the worker's own entry point, and watches the page's progress move before it ends."""
     project = project_services.project_create(owner=alice, name="preannotate-ner")
     project_services.member_add(project=project, actor=alice, username="mike", role=Role.MANAGER)
     project_services.member_add(project=project, actor=alice, username="anna", role=Role.ANNOTATOR)
     project_services.project_update(project=project, actor=alice, labeling_config=NER_CONFIG)
     imported = tasks_import(
-        project=project, payload=labelled_tasks(30, ner_only=True, unlabelled=6)
+        project=project, payload=labelled_tasks(30, ner_only=True, unlabelled=200)
     )
     task_ids = imported.task_ids
     labelled, open_ids = task_ids[:30], task_ids[30:]
@@ -279,9 +306,26 @@ def test_preannotate_with_a_deployed_ner_model(
     model_name = run.results[0]["model"]
     assert f'model="{model_name}"' in Project.objects.get(pk=project.pk).labeling_config
 
-    job = run_preannotation(api, mike, project, {})
+    # Nothing selected on the tasks page: Pre-Annotate takes every open task.
+    sign_in(page, mike)
+    page.goto(f"{live_server.url}/projects/{project.name}/tasks/")
+    page.get_by_role("button", name="Pre-Annotate").click()
+    message = page.locator("#preannotate-message")
+    expect(message).to_contain_text("Queued")
+    queued = PreannotationJob.objects.get(project=project)
+    assert queued.task_ids == open_ids
+    worker = start_worker(queued.pk, worker_tasks.execute_preannotation)
+    # Seen between the start and the end: 1 to 199 of the 200 tasks done.
+    expect(message).to_contain_text(
+        re.compile(r"Pre-annotating: ([1-9]\d?|1\d\d)/200 tasks"), timeout=300_000
+    )
+    # Finished, the page reloads with the predictions (the first open task is on page 1).
+    predicted = page.locator(f"#tasks tr[data-task='{open_ids[1]}'] .prediction")
+    expect(predicted).not_to_have_text("none", timeout=300_000)
+    worker.join(timeout=30)
+    job = api(mike).get(f"{preannotations(project)}{queued.pk}/").json()
     assert job["status"] == "succeeded", job["error"]
-    assert job["progress"] == {"done": 6, "total": 6} and job["error"] == ""
+    assert job["progress"] == {"done": 200, "total": 200} and job["error"] == ""
     assert job["task_ids"] == open_ids and job["models_used"] == [model_name]
 
     made = Prediction.objects.filter(model_name=model_name).select_related("task")

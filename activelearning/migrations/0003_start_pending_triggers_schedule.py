@@ -7,7 +7,7 @@ NAME = "annolab: start pending triggers"
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("activelearning", "0001_initial"),
+        ("activelearning", "0002_task_skip"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
