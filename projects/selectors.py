@@ -47,9 +47,18 @@ def tasks_with_status(tasks: QuerySet[Task]) -> QuerySet[Task]:
     )
 
 
-def tasks_visible_to(*, project: Project, user: AbstractBaseUser) -> QuerySet[Task]:
-    """The project's tasks the caller may read: annotators miss tasks assigned to others only."""
-    tasks = Task.objects.filter(project=project)
+def tasks_visible_to(
+    *, project: Project, user: AbstractBaseUser, with_status: bool = True
+) -> QuerySet[Task]:
+    """The project's tasks the caller may read: annotators miss tasks assigned to others only.
+
+    ``with_status`` (the default) shapes them for display: the derived ``status``, the reviewer,
+    tags and annotators. A caller that only acts on the task (submitting a completion) passes
+    False and skips those three subqueries and two prefetches; the visibility rule is the same.
+    """
+    # Through the project's related manager, so every task's ``project`` is this very instance
+    # (no query to load it again) and shares the caller's role, which ``role_of`` caches on it.
+    tasks = project.tasks.all()
     if (
         not getattr(user, "is_staff", False)
         and role_of(project=project, user=user) == Role.ANNOTATOR
@@ -58,6 +67,8 @@ def tasks_visible_to(*, project: Project, user: AbstractBaseUser) -> QuerySet[Ta
             Task.annotators.through.objects.filter(task_id=OuterRef("pk"))
         ) & ~Exists(Task.annotators.through.objects.filter(task_id=OuterRef("pk"), user=user))
         tasks = tasks.exclude(assigned_to_others)
+    if not with_status:
+        return tasks
     return (
         tasks_with_status(tasks).select_related("reviewer").prefetch_related("tags", "annotators")
     )
