@@ -34,12 +34,11 @@ def project_for(request: Request, name: str, action: Action = Action.VIEW) -> Pr
     return project
 
 
-def task_for(request: Request, project: Project, task_id: int, *, with_status: bool = True) -> Task:
-    """A task the caller may read, or 404; ``with_status=False`` when the answer shows no task."""
-    return get_object_or_404(
-        selectors.tasks_visible_to(project=project, user=request.user, with_status=with_status),
-        pk=task_id,
+def task_for(request: Request, project: Project, task_id: int) -> Task:
+    task = get_object_or_404(
+        selectors.tasks_visible_to(project=project, user=request.user), pk=task_id
     )
+    return task
 
 
 def _csv_param(request: Request, name: str) -> list[str] | None:
@@ -297,7 +296,8 @@ class TaskCompletionListView(APIView):
     @extend_schema(request=s.CompletionCreateSerializer, responses={201: s.CompletionSerializer})
     def post(self, request: Request, name: str, task_id: int) -> Response:
         project = project_for(request, name, Action.ANNOTATE)
-        task = task_for(request, project, task_id, with_status=False)
+        # The answer shows the completion, not the task: no status subqueries (selectors).
+        task = selectors.task_for_user(project=project, task_id=task_id, user=request.user)
         body = s.CompletionCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         completion = services.completion_create(

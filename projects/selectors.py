@@ -47,15 +47,8 @@ def tasks_with_status(tasks: QuerySet[Task]) -> QuerySet[Task]:
     )
 
 
-def tasks_visible_to(
-    *, project: Project, user: AbstractBaseUser, with_status: bool = True
-) -> QuerySet[Task]:
-    """The project's tasks the caller may read: annotators miss tasks assigned to others only.
-
-    ``with_status`` (the default) shapes them for display: the derived ``status``, the reviewer,
-    tags and annotators. A caller that only acts on the task (submitting a completion) passes
-    False and skips those three subqueries and two prefetches; the visibility rule is the same.
-    """
+def tasks_visible_to(*, project: Project, user: AbstractBaseUser) -> QuerySet[Task]:
+    """The project's tasks the caller may read: annotators miss tasks assigned to others only."""
     # Through the project's related manager, so every task's ``project`` is this very instance
     # (no query to load it again) and shares the caller's role, which ``role_of`` caches on it.
     tasks = project.tasks.all()
@@ -67,11 +60,29 @@ def tasks_visible_to(
             Task.annotators.through.objects.filter(task_id=OuterRef("pk"))
         ) & ~Exists(Task.annotators.through.objects.filter(task_id=OuterRef("pk"), user=user))
         tasks = tasks.exclude(assigned_to_others)
-    if not with_status:
-        return tasks
     return (
         tasks_with_status(tasks).select_related("reviewer").prefetch_related("tags", "annotators")
     )
+
+
+def task_for_user(*, project: Project, task_id: int, user: AbstractBaseUser) -> Task:
+    """One task of the project the user may read, or Http404, to act on it (submit a completion).
+
+    The same rule as ``tasks_visible_to``, checked on the one row (``can_see_task``), without the
+    status subqueries and prefetches a displayed task needs: on the submit path they cost more
+    than the rest of the request's queries together.
+    """
+    from django.http import Http404
+
+    from projects.permissions import can_see_task
+
+    task = Task.objects.filter(project=project, pk=task_id).order_by().first()
+    if task is None:
+        raise Http404("No such task.")
+    task.project = project  # the caller's instance, with its cached role
+    if not can_see_task(task=task, user=user):
+        raise Http404("No such task.")
+    return task
 
 
 def task_filter(
@@ -118,6 +129,7 @@ __all__ = [
     "projects_visible_to",
     "tasks_with_status",
     "tasks_visible_to",
+    "task_for_user",
     "task_filter",
     "completions_of",
     "completion_for_user",

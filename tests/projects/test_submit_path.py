@@ -2,8 +2,8 @@
 and the same checks as ever (visibility, the result against the labeling config, the role).
 
 The submit is annolab's hottest request (bench/submit_load.py, docs/benchmarks.md); its task is
-fetched without the status subqueries the task list needs, so these tests pin that the rules still
-apply on that path.
+fetched without the status subqueries a displayed task needs, so these tests pin that the rules
+still apply on that path.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from tests.personas import span
 
 TEXT = "Patient denies chest pain."
 
-# Token, project, role, task, its annotators, the insert, the reservation release, the count, and
-# the savepoint around the service (BEGIN/COMMIT outside a test).
-SUBMIT_QUERIES = 10
+# Token, project, role, task, its annotators (read by the view's visibility check and again by the
+# service's), the insert, the reservation release, the count, and the savepoint around the service
+# and its release (BEGIN and COMMIT outside a test).
+SUBMIT_QUERIES = 11
 
 
 def submit_url(project: Project, task: Task) -> str:
