@@ -315,9 +315,10 @@ def main() -> None:
             stop(server)
             stop(worker)
 
+    conn_max_age = os.environ.get("DB_CONN_MAX_AGE", "unset (gunicorn.conf.py's default, if any)")
     print(
         f"gunicorn --workers {args.workers}, active learning on (never reached), "
-        f"{args.seconds:g} s per phase, DB_CONN_MAX_AGE={os.environ.get('DB_CONN_MAX_AGE', 'gunicorn.conf.py default')}"
+        f"{args.seconds:g} s per phase, DB_CONN_MAX_AGE {conn_max_age}"
     )
     print(
         "| clients | requests | 201 | errors | p50 ms | p95 ms | p99 ms | submits/s "
