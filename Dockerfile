@@ -3,6 +3,9 @@
 #   worker:  docker run --env-file .env -v annolab-data:/var/lib/annolab annolab python manage.py qcluster
 #   migrate: docker run --rm --env-file .env annolab python manage.py migrate
 # Bookworm pins the Debian release that packages Java 17, which Spark NLP runs on.
+# gunicorn reads gunicorn.conf.py (database connections kept 60 s); WEB_CONCURRENCY is its number
+# of sync workers: 4 for 2 cores, since a worker waits for PostgreSQL during part of every request
+# and 2 would leave the cores idle then (docs/benchmarks.md, "Submit under load").
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -11,7 +14,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     ANNOLAB_VAR_DIR=/var/lib/annolab \
     SPARK_JARS_DIR=/opt/annolab/jars \
     STATIC_ROOT=/opt/annolab/static \
-    WEB_CONCURRENCY=2
+    WEB_CONCURRENCY=4
 
 # Java runs Spark in the worker; Maven is only for the jar fetch below.
 RUN apt-get update \

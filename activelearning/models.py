@@ -25,9 +25,9 @@ class Strategy(models.TextChoices):
 class ActiveLearningSettings(models.Model):
     """One row per project, created the first time it is counted or configured.
 
-    The row is also the lock that serialises counting: every submit of the project locks it
-    (``SELECT ... FOR UPDATE``) for the rest of its transaction, so exactly one submit sees the
-    counter reach a multiple of ``frequency``.
+    Every submit of the project adds one to its counter in a single ``UPDATE`` whose row lock
+    lasts to the commit (``activelearning.services``), so no submit is counted twice or lost and
+    exactly one submit sees the counter reach a multiple of ``frequency``.
     """
 
     project = models.OneToOneField(

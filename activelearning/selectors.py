@@ -76,6 +76,15 @@ class SettingsView:
     effective_params: dict[str, Any]
 
 
+def run_is_newer(latest_run_id: int | None, counted_since_run_id: int | None) -> bool:
+    """Whether the counter is stale: a run started after the one it counts since.
+
+    Run ids grow with time, and deleting the counted run empties ``counted_since_run``.
+    ``services._count_one`` applies the same rule in SQL.
+    """
+    return latest_run_id is not None and latest_run_id > (counted_since_run_id or 0)
+
+
 def latest_run_id(project_id: int) -> int | None:
     """The project's newest training run, whatever its trigger or status."""
     return (
@@ -105,8 +114,8 @@ def settings_view(project: Project) -> SettingsView:
         row = ActiveLearningSettings(project=project, frequency=DEFAULT_FREQUENCY)
         row.counted_since_run_id = latest_run_id(project.pk)
     # A run started since the last count (a manual "Train Now") restarts the counter: show what
-    # the next count will store (services.completion_counted does the same under the lock).
-    stale = row.counted_since_run_id != latest_run_id(project.pk)
+    # the next count will store (services.completion_counted does the same in its UPDATE).
+    stale = run_is_newer(latest_run_id(project.pk), row.counted_since_run_id)
     return SettingsView(
         enabled=row.enabled,
         frequency=row.frequency,

@@ -3,12 +3,17 @@ every ``frequency`` of them, start triggers that had to wait, and hand out the n
 
 Exactly-once counting
 ---------------------
-``completion_counted`` runs inside the transaction that submits the completion. It locks the
-project's ``ActiveLearningSettings`` row (``SELECT ... FOR UPDATE``), so concurrent submitters of
-one project count one after the other, each reading the value the previous one committed; the
-count commits or rolls back together with the completion. The one submit whose count reaches a
-multiple of ``frequency`` sets ``pending``; several such submits before a run starts leave one
-flag. It does not start the run itself: after commit it calls ``pending_trigger_start``, which
+``completion_counted`` runs inside the transaction that submits the completion. It adds one to
+the project's ``ActiveLearningSettings`` row in a single ``UPDATE ... SET n = n + 1 ... RETURNING``
+(``_count_one``). PostgreSQL takes the row lock for the UPDATE and, when a concurrent submitter
+holds it, waits for that commit and then recomputes the new values from the row version it
+committed (READ COMMITTED's re-check of an updated row), so no count is lost or counted twice;
+the lock is held from that one statement to the commit, and the count commits or rolls back
+together with the completion. The same statement sets ``pending`` when the new count is a
+multiple of ``frequency``: exactly one submit reaches each multiple, and several such submits
+before a run starts leave one flag. (Before, the row was read ``SELECT ... FOR UPDATE`` and saved,
+three round trips under the lock per submit, which serialised a project's submitters.) It does
+not start the run itself: after commit it calls ``pending_trigger_start``, which
 locks the project row and then the settings row (always in that order, never the reverse) and,
 if the project is free, creates the run and clears the flag in one transaction. A submit never
 waits for the project lock (an import or a "Train Now" can hold it), and a flag that a crashed
@@ -85,7 +90,7 @@ def _locked_settings(project_id: int) -> ActiveLearningSettings:
 def _catch_up_with_runs(row: ActiveLearningSettings) -> None:
     """A run started since the last reset (e.g. "Train Now"): count from that run on."""
     latest = selectors.latest_run_id(row.project_id)
-    if latest != row.counted_since_run_id:
+    if selectors.run_is_newer(latest, row.counted_since_run_id):
         row.counted_since_run_id = latest
         row.completions_since_last_training = 0
         row.pending = False
@@ -158,19 +163,54 @@ def active_learning_update(
 # --- counting and triggering -------------------------------------------------------------------
 
 
+def _count_one(project_id: int) -> tuple[bool, bool] | None:
+    """Add one submit to the project's counter in one statement: (enabled, pending) after it.
+
+    None when the project has no settings row yet. The counter restarts at 1 when a run newer
+    than the one it counts since exists (``selectors.run_is_newer``, written here in SQL).
+    """
+    settings_table = connection.ops.quote_name(ActiveLearningSettings._meta.db_table)
+    runs_table = connection.ops.quote_name(TrainingRun._meta.db_table)
+    # The newest run comes from the statement's snapshot. If this UPDATE waited for the commit
+    # of a run start (pending_trigger_start resets the row to that run), the row it re-reads
+    # names a run newer than the snapshot's newest: "newer than", not "different from", keeps
+    # that reset instead of undoing it.
+    newer = "COALESCE(runs.newest > COALESCE(counter.counted_since_run_id, 0), false)"
+    count = f"CASE WHEN {newer} THEN 1 ELSE counter.completions_since_last_training + 1 END"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {settings_table} AS counter
+               SET completions_since_last_training = {count},
+                   counted_since_run_id = CASE WHEN {newer} THEN runs.newest
+                                               ELSE counter.counted_since_run_id END,
+                   pending = (counter.pending AND NOT {newer})
+                             OR (counter.enabled AND mod({count}, counter.frequency) = 0)
+              FROM (SELECT max(id) AS newest FROM {runs_table} WHERE project_id = %s) AS runs
+             WHERE counter.project_id = %s
+         RETURNING counter.enabled, counter.pending
+            """,
+            [project_id, project_id],
+        )
+        return cursor.fetchone()
+
+
 # No savepoint: this runs inside the submitting transaction (and fails with it), and every round
 # trip made while holding the settings row lock lengthens the queue of concurrent submitters.
 @transaction.atomic(savepoint=False)
 def completion_counted(*, completion: Completion) -> None:
     """Count a newly submitted completion; runs inside the submitting transaction."""
     project_id = completion.task.project_id
-    row = _locked_settings(project_id)
-    _catch_up_with_runs(row)
-    row.completions_since_last_training += 1
-    if row.enabled and row.completions_since_last_training % row.frequency == 0:
-        row.pending = True
-    row.save(update_fields=_COUNTER_FIELDS)
-    if row.enabled and row.pending:
+    counted = _count_one(project_id)
+    if counted is None:
+        # INSERT ... ON CONFLICT DO NOTHING: concurrent first submits wait on the unique index
+        # for the winner's commit instead of failing, then each counts on the committed row.
+        ActiveLearningSettings.objects.bulk_create(
+            [ActiveLearningSettings(project_id=project_id)], ignore_conflicts=True
+        )
+        counted = _count_one(project_id)
+    enabled, pending = counted
+    if enabled and pending:
         # After commit, so the run starts outside the annotator's transaction and lock; robust,
         # so a failure there cannot turn the committed submit into an error response.
         transaction.on_commit(partial(pending_trigger_start, project_id=project_id), robust=True)

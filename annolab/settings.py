@@ -105,8 +105,12 @@ TEMPLATES = [
 
 # DATABASE_URL unset: the embedded SQLite default under var/; postgres://... in tests and prod.
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'annolab.sqlite3'}"
+# DB_CONN_MAX_AGE: 0 (a connection per request) here, 60 s in gunicorn (gunicorn.conf.py). A
+# kept connection is checked before a request reuses it, so a restarted PostgreSQL costs no 500.
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0), conn_health_checks=True
+    )
 }
 # A job's child process must use the database of the worker that started it (under pytest that
 # is the test database, whose name differs from DATABASE_URL's), so the worker passes its name.

@@ -71,20 +71,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def load() -> tuple[Project, list[str], list[tuple[int, str]]]:
+def load(
+    name: str = PROJECT, clients: int = CLIENTS, tasks: int = TASKS
+) -> tuple[Project, list[str], list[tuple[int, str]]]:
+    """A fresh project ``name`` with ``tasks`` tasks and one annotator (and token) per client."""
     User = get_user_model()
-    Project.objects.filter(name=PROJECT).delete()
+    Project.objects.filter(name=name).delete()
     owner, _ = User.objects.get_or_create(username="bench-owner")
-    project = Project.objects.create(name=PROJECT, owner=owner, labeling_config=CONFIG)
+    project = Project.objects.create(name=name, owner=owner, labeling_config=CONFIG)
     Membership.objects.create(project=project, user=owner, role=Role.OWNER, priority=1)
     tokens = []
-    for i in range(CLIENTS):
+    for i in range(clients):
         user, _ = User.objects.get_or_create(username=f"bench-annotator{i}")
         Membership.objects.create(project=project, user=user, role=Role.ANNOTATOR, priority=i + 2)
         tokens.append(Token.objects.get_or_create(user=user)[0].key)
-    texts = [f"Patient {i} denies chest pain." for i in range(TASKS)]
-    tasks = Task.objects.bulk_create([Task(project=project, data={"text": t}) for t in texts])
-    return project, tokens, [(task.pk, text) for task, text in zip(tasks, texts, strict=True)]
+    texts = [f"Patient {i} denies chest pain." for i in range(tasks)]
+    rows = Task.objects.bulk_create(
+        [Task(project=project, data={"text": t}) for t in texts], batch_size=5000
+    )
+    return project, tokens, [(task.pk, text) for task, text in zip(rows, texts, strict=True)]
 
 
 def body_for(task_text: str) -> bytes:

@@ -275,7 +275,8 @@ class TaskCompletionListView(ListView):
     @extend_schema(request=s.CompletionCreateSerializer, responses={201: s.CompletionSerializer})
     def post(self, request: Request, name: str, task_id: int) -> Response:
         project = project_for(request, name, Action.ANNOTATE)
-        task = task_for(request, project, task_id)
+        # The answer shows the completion, not the task: no status subqueries (selectors).
+        task = selectors.task_for_user(project=project, task_id=task_id, user=request.user)
         body = s.CompletionCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         completion = services.completion_create(

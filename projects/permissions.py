@@ -37,11 +37,10 @@ def role_of(*, project: Project, user: User) -> str | None:
         return None
     cached = getattr(project, "_role_cache", {})
     if user.pk not in cached:
-        cached[user.pk] = (
-            Membership.objects.filter(project=project, user=user)
-            .values_list("role", flat=True)
-            .first()
-        )
+        # One row at most (unique per project and user): no ordering, so no join for
+        # Membership's default ordering by project name and username.
+        roles = Membership.objects.filter(project=project, user=user).order_by()
+        cached[user.pk] = next(iter(roles.values_list("role", flat=True)[:1]), None)
         project._role_cache = cached  # type: ignore[attr-defined]
     return cached[user.pk]
 

@@ -49,7 +49,9 @@ def tasks_with_status(tasks: QuerySet[Task]) -> QuerySet[Task]:
 
 def tasks_visible_to(*, project: Project, user: AbstractBaseUser) -> QuerySet[Task]:
     """The project's tasks the caller may read: annotators miss tasks assigned to others only."""
-    tasks = Task.objects.filter(project=project)
+    # Through the project's related manager, so every task's ``project`` is this very instance
+    # (no query to load it again) and shares the caller's role, which ``role_of`` caches on it.
+    tasks = project.tasks.all()
     if (
         not getattr(user, "is_staff", False)
         and role_of(project=project, user=user) == Role.ANNOTATOR
@@ -61,6 +63,26 @@ def tasks_visible_to(*, project: Project, user: AbstractBaseUser) -> QuerySet[Ta
     return (
         tasks_with_status(tasks).select_related("reviewer").prefetch_related("tags", "annotators")
     )
+
+
+def task_for_user(*, project: Project, task_id: int, user: AbstractBaseUser) -> Task:
+    """One task of the project the user may read, or Http404, to act on it (submit a completion).
+
+    The same rule as ``tasks_visible_to``, checked on the one row (``can_see_task``), without the
+    status subqueries and prefetches a displayed task needs: on the submit path they cost more
+    than the rest of the request's queries together.
+    """
+    from django.http import Http404
+
+    from projects.permissions import can_see_task
+
+    task = Task.objects.filter(project=project, pk=task_id).order_by().first()
+    if task is None:
+        raise Http404("No such task.")
+    task.project = project  # the caller's instance, with its cached role
+    if not can_see_task(task=task, user=user):
+        raise Http404("No such task.")
+    return task
 
 
 def task_filter(
@@ -124,6 +146,7 @@ __all__ = [
     "projects_visible_to",
     "tasks_with_status",
     "tasks_visible_to",
+    "task_for_user",
     "task_filter",
     "completion_to_rework",
     "completions_of",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from activelearning import tasks
@@ -498,3 +499,67 @@ def test_fifty_concurrent_submissions_while_busy_leave_one_pending_run(
     assert len(al_runs(project)) == 1
     row.refresh_from_db()
     assert (row.completions_since_last_training, row.pending) == (0, False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_count_that_waited_for_a_run_start_keeps_the_reset(
+    anna: Any, project: Project, make_task: Any, enable: Callable[..., Any]
+) -> None:
+    """A submit whose count waits for the commit of a run start counts from that run on.
+
+    The count's statement began before the run existed; it must count on the reset row (1, since
+    the new run), not undo the reset for the older run its snapshot still sees as the newest.
+    """
+    enable(project, frequency=1000)
+    older = TrainingRun.objects.create(
+        project=project, status=JobStatus.SUCCEEDED, model_types=["ner"], results=[]
+    )
+    task = make_task(TEXT)
+    project_services.completion_create(task=task, actor=anna, result=ner_result(), submit=True)
+    assert counter(project) == 1
+    started = threading.Event()
+    errors: list[BaseException] = []
+
+    def submit_while_the_run_starts() -> None:
+        try:
+            started.wait(timeout=30)
+            project_services.completion_create(
+                task=task, actor=anna, result=ner_result(), submit=True
+            )
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    submitter = threading.Thread(target=submit_while_the_run_starts)
+    submitter.start()
+    with transaction.atomic():
+        # What a run start does to the row (pending_trigger_start), holding its lock.
+        newer = running_run(project)
+        ActiveLearningSettings.objects.filter(project=project).update(
+            counted_since_run=newer, completions_since_last_training=0, pending=False
+        )
+        started.set()
+        waiting_for_lock(timeout=30)
+    submitter.join(timeout=60)
+    assert errors == []
+    row = ActiveLearningSettings.objects.get(project=project)
+    assert (row.counted_since_run_id, row.completions_since_last_training) == (newer.pk, 1)
+    assert older.pk < newer.pk
+
+
+def waiting_for_lock(timeout: float) -> None:
+    """Return once another backend waits for a row lock: the submitter's UPDATE, behind ours."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            # Inside a transaction PostgreSQL shows the activity it read first, unless told not to.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.05)
+    raise AssertionError("the submitter never waited for the settings row")
