@@ -22,8 +22,8 @@ from annolab.errors import ValidationFailed
 from annolab.json_input import JSONParser
 from projects import exports, imports, selectors, services
 from projects import serializers as s
-from projects.models import Project, Role, Task, TaskStatus
-from projects.permissions import Action, can, require, role_of
+from projects.models import Project, Task, TaskStatus
+from projects.permissions import Action, can, require
 from projects.selection import COMPLETIONS_FILTERS, select_training_data
 
 
@@ -264,12 +264,7 @@ class TaskCompletionListView(ListView):
     def get(self, request: Request, name: str, task_id: int) -> Response:
         project = project_for(request, name)
         task = task_for(request, project, task_id)
-        completions = selectors.completions_of(task)
-        if (
-            not request.user.is_staff
-            and role_of(project=project, user=request.user) == Role.ANNOTATOR
-        ):
-            completions = completions.filter(created_by=request.user)
+        completions = selectors.visible_completions(project=project, user=request.user, task=task)
         return self.paginated(request, completions.order_by("id"), s.CompletionSerializer)
 
     @extend_schema(request=s.CompletionCreateSerializer, responses={201: s.CompletionSerializer})

@@ -1,6 +1,9 @@
 """Who may do what in a project: one table, used by the API, the pages and the services.
 
-Site admins (``is_staff``) may do everything; otherwise the caller's role in the project decides.
+Site admins (``is_staff``, ``is_site_admin``) may do everything; otherwise the caller's role in
+the project decides. Annotators see their own work only (``sees_own_work_only``): the tasks not
+assigned to other annotators, and their own completions; ``projects.selectors`` turns that into
+the querysets every reader uses (``visible_tasks``, ``visible_completions``).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from enum import StrEnum
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from annolab.errors import NotAllowed
-from projects.models import Membership, Project, Role, Task
+from projects.models import Membership, Project, Role
 
 
 class Action(StrEnum):
@@ -45,10 +48,15 @@ def role_of(*, project: Project, user: User) -> str | None:
     return cached[user.pk]
 
 
+def is_site_admin(user: User) -> bool:
+    """A site admin may do everything in every project (api.md, Roles)."""
+    return bool(user.is_authenticated and getattr(user, "is_staff", False))
+
+
 def can(*, project: Project, user: User, action: Action) -> bool:
     if not user.is_authenticated:
         return False
-    if getattr(user, "is_staff", False):
+    if is_site_admin(user):
         return True
     role = role_of(project=project, user=user)
     return role is not None and role in ALLOWED_ROLES[action]
@@ -59,12 +67,7 @@ def require(*, project: Project, user: User, action: Action) -> None:
         raise NotAllowed(f"Your role in project '{project.name}' does not allow this ({action}).")
 
 
-def can_see_task(*, task: Task, user: User) -> bool:
-    """Annotators see a task unless it is assigned to other annotators only (api.md, Roles)."""
-    project = task.project
-    if not can(project=project, user=user, action=Action.VIEW):
-        return False
-    if getattr(user, "is_staff", False) or role_of(project=project, user=user) != Role.ANNOTATOR:
-        return True
-    assigned = list(task.annotators.values_list("pk", flat=True))
-    return not assigned or user.pk in assigned
+def sees_own_work_only(*, project: Project, user: User) -> bool:
+    """Annotators see only tasks not assigned to others, and only their own completions;
+    reviewers, managers, owners and site admins see everything of the project."""
+    return not is_site_admin(user) and role_of(project=project, user=user) == Role.ANNOTATOR

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, CharField, Exists, OuterRef, QuerySet, Subquery, Value, When
+from django.http import Http404
 
 from projects.models import (
     Completion,
     CompletionStatus,
     Project,
     Review,
-    Role,
     Task,
     TaskStatus,
 )
-from projects.permissions import role_of
+from projects.permissions import Action, can, is_site_admin, sees_own_work_only
 
 
 def projects_visible_to(user: AbstractBaseUser) -> QuerySet[Project]:
     projects = Project.objects.select_related("owner")
-    if getattr(user, "is_staff", False):
+    if is_site_admin(user):
         return projects
     return projects.filter(memberships__user=user)
 
@@ -47,40 +47,49 @@ def tasks_with_status(tasks: QuerySet[Task]) -> QuerySet[Task]:
     )
 
 
-def tasks_visible_to(*, project: Project, user: AbstractBaseUser) -> QuerySet[Task]:
-    """The project's tasks the caller may read: annotators miss tasks assigned to others only."""
-    # Through the project's related manager, so every task's ``project`` is this very instance
-    # (no query to load it again) and shares the caller's role, which ``role_of`` caches on it.
+def visible_tasks(*, project: Project, user: AbstractBaseUser) -> QuerySet[Task]:
+    """The project's tasks the caller may read: annotators miss tasks assigned to others only.
+
+    The one home of that rule (api.md, Roles): lists, pages, next-task and single reads all start
+    here. Through the project's related manager, so every task's ``project`` is this very
+    instance (no query to load it again) and shares the caller's role, which ``role_of`` caches.
+    """
     tasks = project.tasks.all()
-    if (
-        not getattr(user, "is_staff", False)
-        and role_of(project=project, user=user) == Role.ANNOTATOR
-    ):
+    if sees_own_work_only(project=project, user=user):
         assigned_to_others = Exists(
             Task.annotators.through.objects.filter(task_id=OuterRef("pk"))
         ) & ~Exists(Task.annotators.through.objects.filter(task_id=OuterRef("pk"), user=user))
         tasks = tasks.exclude(assigned_to_others)
+    return tasks
+
+
+def tasks_visible_to(*, project: Project, user: AbstractBaseUser) -> QuerySet[Task]:
+    """``visible_tasks`` shaped for display: the derived ``status``, reviewer, tags, annotators."""
     return (
-        tasks_with_status(tasks).select_related("reviewer").prefetch_related("tags", "annotators")
+        tasks_with_status(visible_tasks(project=project, user=user))
+        .select_related("reviewer")
+        .prefetch_related("tags", "annotators")
     )
+
+
+def task_is_visible(*, task: Task, user: AbstractBaseUser) -> bool:
+    """Whether ``user`` may read ``task``: a member, and ``visible_tasks`` holds it."""
+    project = task.project
+    if not can(project=project, user=user, action=Action.VIEW):
+        return False
+    if not sees_own_work_only(project=project, user=user):
+        return True  # no query: only annotators' view is narrowed
+    return visible_tasks(project=project, user=user).filter(pk=task.pk).exists()
 
 
 def task_for_user(*, project: Project, task_id: int, user: AbstractBaseUser) -> Task:
     """One task of the project the user may read, or Http404, to act on it (submit a completion).
 
-    The same rule as ``tasks_visible_to``, checked on the one row (``can_see_task``), without the
-    status subqueries and prefetches a displayed task needs: on the submit path they cost more
-    than the rest of the request's queries together.
+    ``visible_tasks`` without the status subqueries and prefetches a displayed task needs: on the
+    submit path they cost more than the rest of the request's queries together.
     """
-    from django.http import Http404
-
-    from projects.permissions import can_see_task
-
-    task = Task.objects.filter(project=project, pk=task_id).order_by().first()
+    task = visible_tasks(project=project, user=user).filter(pk=task_id).order_by().first()
     if task is None:
-        raise Http404("No such task.")
-    task.project = project  # the caller's instance, with its cached role
-    if not can_see_task(task=task, user=user):
         raise Http404("No such task.")
     return task
 
@@ -114,41 +123,45 @@ def completion_to_rework(*, task: Task, user: AbstractBaseUser) -> Completion | 
     return None if accepted.exists() else latest
 
 
-def completions_of(task: Task) -> QuerySet[Completion]:
-    return task.completions.select_related("created_by", "latest_review__reviewer")
+def visible_completions(
+    *, project: Project, user: AbstractBaseUser, task: Task | None = None
+) -> QuerySet[Completion]:
+    """The completions the caller may read (of ``task``, if given): on ``visible_tasks``, and
+    only their own for an annotator. The one home of "annotators see their own completions"."""
+    completions = Completion.objects.filter(task__in=visible_tasks(project=project, user=user))
+    if task is not None:
+        completions = completions.filter(task=task)
+    if sees_own_work_only(project=project, user=user):
+        completions = completions.filter(created_by=user)
+    return completions.select_related("created_by", "latest_review__reviewer")
 
 
 def completion_for_user(*, completion_id: int, user: AbstractBaseUser) -> Completion:
     """A completion the user may read, or Http404 (existence is not revealed to outsiders)."""
-    from django.http import Http404
-
-    from projects.permissions import Action, can, can_see_task
-
     completion = (
         Completion.objects.select_related("task__project", "created_by", "latest_review__reviewer")
         .filter(pk=completion_id)
         .first()
     )
-    if completion is None or not can(
-        project=completion.task.project, user=user, action=Action.VIEW
-    ):
-        raise Http404("No such completion.")
-    if not can_see_task(task=completion.task, user=user):
+    if completion is None:
         raise Http404("No such completion.")
     project = completion.task.project
-    is_annotator = role_of(project=project, user=user) == Role.ANNOTATOR
-    if is_annotator and not user.is_staff and completion.created_by_id != user.pk:
-        raise Http404("No such completion.")  # annotators see their own work only
+    if not can(project=project, user=user, action=Action.VIEW):
+        raise Http404("No such completion.")
+    if not visible_completions(project=project, user=user).filter(pk=completion.pk).exists():
+        raise Http404("No such completion.")
     return completion
 
 
 __all__ = [
     "projects_visible_to",
     "tasks_with_status",
+    "visible_tasks",
     "tasks_visible_to",
+    "task_is_visible",
     "task_for_user",
     "task_filter",
     "completion_to_rework",
-    "completions_of",
+    "visible_completions",
     "completion_for_user",
 ]

@@ -34,7 +34,7 @@ from projects.models import (
     Tag,
     Task,
 )
-from projects.permissions import ALLOWED_ROLES, Action, require
+from projects.permissions import ALLOWED_ROLES, Action, is_site_admin, require
 from projects.signals import completion_submitted
 
 User = get_user_model()
@@ -364,9 +364,9 @@ def completion_create(
 ) -> Completion:
     """``prediction``: the id of the task's prediction the annotator started from, if any."""
     require(project=task.project, user=actor, action=Action.ANNOTATE)
-    from projects.permissions import can_see_task
+    from projects.selectors import task_is_visible
 
-    if not can_see_task(task=task, user=actor):
+    if not task_is_visible(task=task, user=actor):
         raise NotAllowed("This task is assigned to other annotators.")
     _check_result(task, result)
     _check_lead_time(lead_time)
@@ -392,7 +392,7 @@ def _locked_draft(completion: Completion, actor: AbstractBaseUser) -> Completion
     completion = (
         Completion.objects.select_for_update().select_related("task__project").get(pk=completion.pk)
     )
-    if completion.created_by_id != actor.pk and not getattr(actor, "is_staff", False):
+    if completion.created_by_id != actor.pk and not is_site_admin(actor):
         raise NotAllowed("Only the author can change a completion.")
     if completion.is_submitted:
         raise ConflictError("This completion is submitted; submitted completions cannot change.")
@@ -463,7 +463,7 @@ def completion_review(
 def user_create(
     *, actor: AbstractBaseUser, username: str, password: str, email: str = ""
 ) -> AbstractBaseUser:
-    if not getattr(actor, "is_staff", False):
+    if not is_site_admin(actor):
         raise NotAllowed("Only site admins create users.")
     # Django stores the NFKC form ("º" becomes "o"), so two spellings can be one username.
     username = User.normalize_username(username)

@@ -36,7 +36,7 @@ from projects.models import (
     Task,
     TaskStatus,
 )
-from projects.permissions import Action, can, role_of
+from projects.permissions import Action, can, is_site_admin, role_of
 
 TASKS_PER_PAGE = 50
 REVIEW_QUEUE_SIZE = 20
@@ -71,7 +71,7 @@ def project_nav(request: HttpRequest, project: Project) -> dict[str, Any]:
     user = request.user
     return {
         "project": project,
-        "role": "site admin" if user.is_staff else role_of(project=project, user=user),
+        "role": "site admin" if is_site_admin(user) else role_of(project=project, user=user),
         "can_manage": can(project=project, user=user, action=Action.MANAGE),
         "can_review": can(project=project, user=user, action=Action.REVIEW),
         "can_annotate": can(project=project, user=user, action=Action.ANNOTATE),
@@ -151,7 +151,7 @@ def setup(request: HttpRequest, name: str) -> HttpResponse:
         "roles": [Role.MANAGER, Role.REVIEWER, Role.ANNOTATOR],
         # Only site admins create accounts (POST /api/users/); the Team tab lets them create
         # one and add it to the team in one step.
-        "can_create_users": request.user.is_staff,
+        "can_create_users": is_site_admin(request.user),
         "setup_data": {"project": project.name, "model_types": model_types},
     }
     return render(request, "projects/setup.html", context)

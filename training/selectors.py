@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 
 from projects.labeling_config import KnownModel
 from projects.models import Project
+from projects.permissions import is_site_admin
 from training.models import (
     ACTIVE_STATUSES,
     NlpModel,
@@ -29,7 +30,7 @@ def models_usable_in(project_id: int | None) -> QuerySet[NlpModel]:
 def models_visible_to(user: AbstractBaseUser) -> QuerySet[NlpModel]:
     """The models ``user`` may read: those of the projects they are a member of, and shared ones."""
     models = NlpModel.objects.select_related("project", "training_run")
-    if getattr(user, "is_staff", False):
+    if is_site_admin(user):
         return models
     return models.filter(Q(project__isnull=True) | Q(project__memberships__user=user)).distinct()
 
