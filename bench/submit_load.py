@@ -133,9 +133,9 @@ def postgres_pid() -> int:
     """The postmaster of the bench's database: the parent of this connection's backend."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        backend = cursor.fetchone()[0]
+        postmaster = psutil.Process(cursor.fetchone()[0]).ppid()  # before the backend exits
     connection.close()
-    return psutil.Process(backend).ppid()
+    return postmaster
 
 
 def run_phase(
