@@ -25,7 +25,7 @@ from training.params import TrainingParams
 
 @dataclass
 class TrainedModel:
-    """What a trainer hands back; the runner registers it."""
+    """What a trainer hands back; the run (``training.pipeline.train``) registers it."""
 
     model_type: str
     name: str
