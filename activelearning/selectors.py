@@ -6,9 +6,9 @@ For every task only the newest prediction of each model counts (a re-run superse
 predictions of the same model). The models are the ones the project's labeling config names
 (its deployed models); a config that names none (predictions imported from elsewhere) lets every
 model count. The certainty of one prediction, in [0, 1], is its stored ``certainty``, which
-pre-annotation measures from every token (``training.predictors``: NER the geometric mean of the
-token confidences, classification the margin between the two best classes, the lowest model
-wins). A prediction made elsewhere has regions but no token confidences; its certainty is
+pre-annotation measures from every token (``training.pipeline.predictor``: NER the geometric
+mean of the token confidences, classification the margin between the two best classes, the lowest
+model wins). A prediction made elsewhere has regions but no token confidences; its certainty is
 estimated from them (``prediction_certainty``) as the lowest of:
 
 * ``labels`` regions (NER, assertion): the mean of their ``value.confidence``, each weighted by
@@ -56,8 +56,8 @@ from activelearning.models import (
 from projects.labeling_config import LabelingConfigError, parse_labeling_config
 from projects.models import Completion, CompletionStatus, Prediction, Project, Task
 from projects.selectors import tasks_visible_to
+from training.deployed import choices_margin
 from training.models import TrainingRun, Trigger
-from training.predictors import choices_margin
 
 # --- settings ----------------------------------------------------------------------------------
 

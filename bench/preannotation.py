@@ -8,7 +8,7 @@ statuses and classes from simple cues: the models only have to exist and run), d
 project of N tasks (default 1,000, each two sentences of an abstract the models did not train on)
 and times
 
-* annolab: ``training.preannotation.preannotate_batch`` over the job's batches, exactly as the
+* annolab: ``pipeline.preannotate.preannotate_batch`` over the job's batches, exactly as the
   child process runs it (task rows read, every model predicted, regions built, predictions
   stored), with the models loaded beforehand as the child loads them once; in the job's own
   batches (``job_batches``: a small first one, then ``BATCH_SIZE``; a small job in steps) and,
@@ -56,9 +56,11 @@ from projects.labeling_config import parse_labeling_config  # noqa: E402
 from projects.models import Prediction, Project, Task  # noqa: E402
 from training import datasets  # noqa: E402
 from training import services as training_services  # noqa: E402
+from training.deployed import deployed_models  # noqa: E402
 from training.models import ModelSource, NlpModel  # noqa: E402
-from training.preannotation import BATCH_SIZE, job_batches, preannotate_batch  # noqa: E402
-from training.predictors import Preannotator, deployed_models  # noqa: E402
+from training.pipeline.preannotate import BATCH_SIZE, job_batches, preannotate_batch  # noqa: E402
+from training.pipeline.predictor import Preannotator  # noqa: E402
+from training.pipeline.trainers.ner import ner_data  # noqa: E402
 
 CORPUS = SHARED_DATA / "ncbi_disease" / "original" / "NCBItrainset_corpus.txt"
 PROJECT = "bench-preannotation"
@@ -159,18 +161,18 @@ def train_models(spark: Any, documents: list[tuple[str, list[Span]]], texts: lis
         )
         for number, (text, spans) in enumerate(training)
     ]
-    ner_data = datasets.ner_data(docs, config)
+    data = ner_data(docs, config)
     started = time.perf_counter()
     ner = train_ner(
         spark,
-        sentences=ner_data.sentences,
+        sentences=data.sentences,
         embeddings=embeddings,
         params=NerParams(epochs=2, validation_split=0, learning_rate=0.01, batch_size=16),
         model_dir=work / "ner_bench_v1",
         log_dir=work / "logs" / "ner",
     )
     seconds = time.perf_counter() - started
-    print(f"trained NER on {len(ner_data.sentences)} sentences in {seconds:.0f} s", flush=True)
+    print(f"trained NER on {len(data.sentences)} sentences in {seconds:.0f} s", flush=True)
 
     examples = [
         assertion_engine.AssertionExample(text, s, e, status_of(text, s))

@@ -219,8 +219,8 @@ class Review(models.Model):
 class Prediction(models.Model):
     """A model's pre-annotation of a task; ``score`` is the mean confidence of its regions.
 
-    ``certainty`` is how sure the models were of the whole task (``training.predictors`` says
-    how pre-annotation measures it; an import may carry it): the ``uncertainty`` next-task
+    ``certainty`` is how sure the models were of the whole task (``training.pipeline.predictor``
+    says how pre-annotation measures it; an import may carry it): the ``uncertainty`` next-task
     strategy reads it. None where nothing measured it (predictions made elsewhere), in which case
     ``activelearning.selectors`` estimates it from the regions.
     """

@@ -42,7 +42,7 @@ class NlpModelAdmin(ReadOnlyAdmin):
 
     @admin.display(description="micro F1")
     def micro_f1(self, model: NlpModel) -> str:
-        f1 = ((model.metrics or {}).get("micro") or {}).get("f1")
+        f1 = model.micro_f1
         return "—" if f1 is None else f"{f1:.3f}"
 
     @admin.display(description="log")

@@ -20,8 +20,8 @@ from projects.permissions import Action
 from projects.serializers import ProjectSerializer
 from training import selectors, services
 from training import serializers as s
+from training.jobs.directory import job_dir
 from training.models import ModelType, NlpModel, PreannotationJob, TrainingRun
-from training.supervisor import job_dir
 
 
 class TrainingListView(ListView):

@@ -1,6 +1,6 @@
-"""From selected completions to training data: NER sentences with BIO tags, assertion
-examples and classification documents. Pure Python over the ORM; Spark never appears here, so
-the web process can check a request before queueing it and the child reuses the same code.
+"""The completions a run selects, their spans and choices, and what they add up to. Pure Python
+over the ORM; Spark never appears here, so the web process checks a request with it before
+queueing, and the child's trainers (``training.pipeline.trainers``) build their data from it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from projects import exports
 from projects.labeling_config import LabelingConfig
 from projects.models import Completion, Project, Task
 from projects.selection import select_training_data
-from projects.tokenizer import tokenize
-from training.engine.ner import LabeledSentence
 from training.params import TrainingParams
 
 
@@ -129,39 +127,3 @@ def ner_graph_problem(summary: Summary, *, embeddings_dim: int = 100) -> str | N
 
     tags = 2 * len(summary.ner_labels) + 1  # B- and I- per label, plus O
     return check_ner_graph(tags, embeddings_dim, summary.characters)
-
-
-@dataclass
-class NerData:
-    sentences: list[LabeledSentence]
-    tokens: int = 0
-    spans: int = 0
-    overlapping_spans: int = 0
-    partial_token_spans: int = 0
-    label_counts: Counter[str] = field(default_factory=Counter)
-
-
-def ner_data(documents: list[Document], config: LabelingConfig) -> NerData:
-    """Sentences, tokens and BIO tags of the selected completions, with what was skipped.
-
-    A span that overlaps another is skipped whole (``exports.bio_tags``); a span that cuts a
-    token is widened to the whole token, and counted, so the log tells the annotators.
-    """
-    data = NerData(sentences=[])
-    for document in documents:
-        spans = ner_spans(document, config)
-        data.spans += len(spans)
-        data.label_counts.update(label for _, _, label in spans)
-        sentences = tokenize(document.text)
-        token_starts = {t.start for s in sentences for t in s.tokens}
-        token_ends = {t.end for s in sentences for t in s.tokens}
-        data.partial_token_spans += sum(
-            1 for start, end, _ in spans if start not in token_starts or end not in token_ends
-        )
-        for sentence in sentences:
-            inside = [sp for sp in spans if sp[0] < sentence.end and sp[1] > sentence.start]
-            tags, skipped = exports.bio_tags(sentence.tokens, inside)
-            data.overlapping_spans += skipped
-            data.tokens += len(sentence.tokens)
-            data.sentences.append(LabeledSentence.from_sentence(sentence, tags))
-    return data

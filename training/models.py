@@ -148,6 +148,13 @@ class NlpModel(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def micro_f1(self) -> float | None:
+        """The micro-averaged F1 of ``metrics`` (api.md), None where there is none (registered
+        models without an evaluation, a model trained without a validation split)."""
+        value = ((self.metrics or {}).get("micro") or {}).get("f1")
+        return value if isinstance(value, int | float) else None
+
 
 class ConfigChange(models.Model):
     """A deployment's edit of a labeling config, kept so an operator can see and undo it."""

@@ -1,16 +1,15 @@
-"""Workflows of the training app: start, cancel and finish training runs, deploy models.
+"""Workflows of the training app: start and cancel training runs and pre-annotations, deploy
+and register models.
 
 The web process validates and queues; a django-q2 worker (``training.tasks``) supervises a child
-process (``training.runner``) that runs Spark. Every state change of a run is a filtered UPDATE,
-so a redelivered or duplicated message can never start or finish a run twice.
+process (``training.pipeline``) that runs Spark. A job's state changes (claim, progress, finish,
+reap) are in ``training.jobs.lifecycle``.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,9 +19,10 @@ from projects import services as project_services
 from projects.labeling_config import LabelingConfig, parse_labeling_config
 from projects.models import Project
 from projects.permissions import Action, require
-from training import selectors
+from training import datasets, selectors
+from training.deployed import deployed_models
+from training.jobs.lifecycle import announce_finished, reap_lost_jobs
 from training.models import (
-    ACTIVE_STATUSES,
     ConfigChange,
     JobStatus,
     ModelSource,
@@ -32,10 +32,6 @@ from training.models import (
     Trigger,
 )
 from training.params import MODEL_TYPES, TrainingParams, parse_params
-from training.signals import project_freed, training_run_finished
-
-WORKER_LOST = "worker lost: the training process stopped without reporting a result"
-
 
 # --- what a run trains -----------------------------------------------------------------------
 
@@ -55,8 +51,6 @@ def _check_trainable(
     project: Project, config: LabelingConfig, params: TrainingParams, types: list[str]
 ) -> None:
     """Reject before queueing what cannot train (no data, no labels, no graph that fits)."""
-    from training import datasets
-
     if not types:
         raise ValidationFailed(
             "The labeling config defines no labels or choices to train a model on.",
@@ -106,21 +100,6 @@ def _check_trainable(
 
 
 # --- runs ------------------------------------------------------------------------------------
-
-
-def reap_lost_jobs(project: Project | None = None) -> None:
-    """Fail running jobs whose child stopped heartbeating: the lease of a run is its heartbeat.
-
-    Runs every minute on the worker (the ``annolab: reap lost jobs`` schedule, which also runs
-    when a worker starts), and before a job of ``project`` starts; never on a GET.
-    """
-    stale = timezone.now() - timedelta(seconds=settings.TRAINING_LEASE_SECONDS)
-    for model in (TrainingRun, PreannotationJob):
-        lost = model.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale)
-        if project is not None:
-            lost = lost.filter(project=project)
-        for job in lost:
-            job_finish(job=job, status=JobStatus.FAILED, error=WORKER_LOST)
 
 
 def ensure_project_free(project: Project) -> None:
@@ -186,7 +165,7 @@ def training_run_cancel(*, run: TrainingRun, actor: AbstractBaseUser) -> Trainin
         status=JobStatus.CANCELLED, finished_at=timezone.now(), error="cancelled before it started"
     ):
         run.refresh_from_db()
-        _announce_finished(run)
+        announce_finished(run)
         return run
     if not TrainingRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
         cancel_requested=True
@@ -196,60 +175,6 @@ def training_run_cancel(*, run: TrainingRun, actor: AbstractBaseUser) -> Trainin
     # marks the run cancelled; the caller polls the run.
     run.refresh_from_db()
     return run
-
-
-def job_claim(*, job: TrainingRun | PreannotationJob) -> bool:
-    """QUEUED -> RUNNING, at most once: a redelivered message finds nothing to claim."""
-    now = timezone.now()
-    claimed = (
-        type(job)
-        .objects.filter(pk=job.pk, status=JobStatus.QUEUED)
-        .update(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now)
-    )
-    return claimed == 1
-
-
-def job_finish(
-    *, job: TrainingRun | PreannotationJob, status: str, error: str = "", **fields: Any
-) -> bool:
-    """RUNNING -> a final status, at most once; frees the project and announces it."""
-    updates: dict[str, Any] = {
-        "status": status,
-        "error": error[:2000],
-        "finished_at": timezone.now(),
-        **fields,
-    }
-    if isinstance(job, TrainingRun):
-        updates["progress"] = None
-        if status in (JobStatus.FAILED, JobStatus.CANCELLED):
-            job.refresh_from_db(fields=["results"])
-            updates["results"] = [
-                {**r, "status": status, "error": r.get("error") or error}
-                if r["status"] in ACTIVE_STATUSES
-                else r
-                for r in job.results
-            ]
-    finished = type(job).objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(**updates)
-    if finished:
-        job.refresh_from_db()
-        _announce_finished(job)
-    return finished == 1
-
-
-def _announce_finished(job: TrainingRun | PreannotationJob) -> None:
-    def announce() -> None:
-        if isinstance(job, TrainingRun):
-            training_run_finished.send(sender=TrainingRun, job=job)
-        project_freed.send(sender=type(job), job=job)
-
-    transaction.on_commit(announce)
-
-
-def run_progress(*, run: TrainingRun, model_type: str, epoch: int, epochs: int) -> None:
-    TrainingRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
-        progress={"model_type": model_type, "epoch": epoch, "epochs": epochs},
-        heartbeat_at=timezone.now(),
-    )
 
 
 # --- deployment ------------------------------------------------------------------------------
@@ -338,8 +263,6 @@ def preannotation_start(
 ) -> PreannotationJob:
     """Queue a pre-annotation of ``task_ids`` (default: the tasks without a submitted
     completion) by every deployed model; enqueue it once the row is committed."""
-    from training.predictors import deployed_models
-
     if actor is not None:
         require(project=project, user=actor, action=Action.MANAGE)
     deployed = deployed_models(parse_labeling_config(project.labeling_config))

@@ -1,10 +1,14 @@
-"""django-q2 entry points: they take ids and hand over to the supervisor."""
+"""django-q2 entry points: they take ids and hand over to ``training.jobs``.
+
+django-q2 stores these functions by their dotted path (queued tasks, and the schedule that
+training/migrations/0002 creates), so they stay at ``training.tasks``.
+"""
 
 from __future__ import annotations
 
-from training import services
+from training.jobs import lifecycle
+from training.jobs.supervisor import supervise
 from training.models import PreannotationJob, TrainingRun
-from training.supervisor import supervise
 
 
 def execute_training_run(run_id: int) -> None:
@@ -21,4 +25,4 @@ def execute_preannotation(job_id: int) -> None:
 
 def reap_lost_jobs() -> None:
     """The ``annolab: reap lost jobs`` schedule (every minute; see training/migrations/0002)."""
-    services.reap_lost_jobs()
+    lifecycle.reap_lost_jobs()

@@ -22,12 +22,6 @@ from training import selectors
 from training.models import NlpModel
 
 
-def micro_f1(model: NlpModel) -> float | None:
-    micro = (model.metrics or {}).get("micro") or {}
-    value = micro.get("f1")
-    return value if isinstance(value, int | float) else None
-
-
 @login_required
 def dashboard(request: HttpRequest, name: str) -> HttpResponse:
     project = project_page(request, name)
@@ -53,7 +47,7 @@ def dashboard(request: HttpRequest, name: str) -> HttpResponse:
             deployed.append({"name": model_name, "predicts": predicts})
     last_run = selectors.last_finished_training(project)
     last_models = (
-        [(model, micro_f1(model)) for model in NlpModel.objects.filter(training_run=last_run)]
+        [(model, model.micro_f1) for model in NlpModel.objects.filter(training_run=last_run)]
         if last_run
         else []
     )

@@ -9,15 +9,15 @@ import math
 from typing import Any
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -31,7 +31,7 @@ def _json_type(value: Any) -> str:
     return "an object"
 
 
-def _show(value: Any, limit: int = 60) -> str:
+def shown(value: Any, limit: int = 60) -> str:
     """A value quoted for a message; long texts are cut, since messages go back to the user."""
     if isinstance(value, str):
         return f"'{value}'" if len(value) <= limit else f"'{value[:limit]}…'"

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from projects.imports.json_values import _is_int, _is_number, _json_type, _show
+from projects.imports.json_values import is_int, is_number, json_type, shown
 from projects.labeling_config import LabelingConfigError, parse_labeling_config
 from projects.models import Project
 
@@ -24,7 +24,7 @@ class _Control:
 
 
 @dataclass(frozen=True)
-class _Schema:
+class ResultSchema:
     """The controls and objects of the project's config, or why no result is allowed."""
 
     controls: dict[str, _Control]
@@ -32,13 +32,13 @@ class _Schema:
     problem: str | None = None
 
 
-def _schema(project: Project) -> _Schema:
+def result_schema(project: Project) -> ResultSchema:
     try:
         config = parse_labeling_config(project.labeling_config)
     except LabelingConfigError:
-        return _Schema({}, frozenset(), "the project's labeling config is invalid")
+        return ResultSchema({}, frozenset(), "the project's labeling config is invalid")
     if config.is_empty:
-        return _Schema({}, frozenset(), "the project has no labeling config")
+        return ResultSchema({}, frozenset(), "the project has no labeling config")
     controls: dict[str, _Control] = {}
     for group in config.labels:
         controls[group.name] = _Control(
@@ -51,7 +51,7 @@ def _schema(project: Project) -> _Schema:
             frozenset(choice.value for choice in choices.choices),
             single=choices.mode == "single",
         )
-    return _Schema(controls, frozenset(config.object_names))
+    return ResultSchema(controls, frozenset(config.object_names))
 
 
 def _names(to_name: str) -> frozenset[str]:
@@ -59,10 +59,10 @@ def _names(to_name: str) -> frozenset[str]:
     return frozenset(name.strip() for name in to_name.split(",") if name.strip())
 
 
-def _result_problems(result: Any, text: str, schema: _Schema) -> Iterator[tuple[str, str]]:
+def result_problems(result: Any, text: str, schema: ResultSchema) -> Iterator[tuple[str, str]]:
     """(region, message) per bad region, region "" for the result as a whole."""
     if not isinstance(result, list):
-        yield "", f"result must be a list, not {_json_type(result)}"
+        yield "", f"result must be a list, not {json_type(result)}"
         return
     if result and schema.problem:
         yield "", schema.problem
@@ -80,41 +80,41 @@ def _region_name(region: Any, position: int) -> str:
     return f"region #{position}"
 
 
-def _region_problem(region: Any, text: str, schema: _Schema) -> str | None:
+def _region_problem(region: Any, text: str, schema: ResultSchema) -> str | None:
     if not isinstance(region, dict):
-        return f"must be an object, not {_json_type(region)}"
+        return f"must be an object, not {json_type(region)}"
     region_type = region.get("type")
     if region_type is None:
         return "type is missing"
     if region_type not in REGION_TYPES:
-        return f"unsupported region type {_show(region_type)} (only 'labels' and 'choices')"
+        return f"unsupported region type {shown(region_type)} (only 'labels' and 'choices')"
     from_name = region.get("from_name")
     if not isinstance(from_name, str):
         return _not_a_string(from_name, "from_name")
     control = schema.controls.get(from_name)
     if control is None:
-        return f"from_name {_show(from_name)} names no control tag of the labeling config"
+        return f"from_name {shown(from_name)} names no control tag of the labeling config"
     if control.kind != region_type:
         return (
-            f"type {_show(region_type)} does not match from_name {_show(from_name)}, "
+            f"type {shown(region_type)} does not match from_name {shown(from_name)}, "
             f"a <{control.kind.capitalize()}> control"
         )
     to_name = region.get("to_name")
     if not isinstance(to_name, str):
         return _not_a_string(to_name, "to_name")
     if to_name not in schema.objects:
-        return f"to_name {_show(to_name)} names no object tag of the labeling config"
+        return f"to_name {shown(to_name)} names no object tag of the labeling config"
     if to_name not in control.to_names:
         targets = ", ".join(f"'{name}'" for name in sorted(control.to_names))
-        return f"to_name {_show(to_name)} is not what control {_show(from_name)} labels ({targets})"
+        return f"to_name {shown(to_name)} is not what control {shown(from_name)} labels ({targets})"
     value = region.get("value")
     if not isinstance(value, dict):
-        return f"value must be an object, not {_json_type(value)}"
+        return f"value must be an object, not {json_type(value)}"
     for number, where in (
         (value.get("confidence"), "value.confidence"),
         (region.get("score"), "score"),
     ):
-        if number is not None and not _is_number(number):
+        if number is not None and not is_number(number):
             return f"{where} must be a number"
     if region_type == "labels":
         return _span_problem(value, text) or _values_problem(
@@ -129,16 +129,16 @@ def _not_a_string(value: Any, where: str) -> str:
 
 def _span_problem(value: dict[str, Any], text: str) -> str | None:
     start, end = value.get("start"), value.get("end")
-    if not (_is_int(start) and _is_int(end) and 0 <= start < end <= len(text)):
+    if not (is_int(start) and is_int(end) and 0 <= start < end <= len(text)):
         return (
-            f"start {_show(start)} and end {_show(end)} must be integers with "
+            f"start {shown(start)} and end {shown(end)} must be integers with "
             f"0 <= start < end <= {len(text)} (the length of data.text)"
         )
     span_text = value.get("text")
     if not isinstance(span_text, str):
         return _not_a_string(span_text, "value.text")
     if span_text != text[start:end]:
-        return f"text {_show(span_text)} is not data.text[{start}:{end}] ({_show(text[start:end])})"
+        return f"text {shown(span_text)} is not data.text[{start}:{end}] ({shown(text[start:end])})"
     return None
 
 
@@ -149,7 +149,7 @@ def _values_problem(
         return f"value.{key} must be a non-empty list of strings"
     for item in values:
         if item not in control.values:
-            return f"{noun} {_show(item)} is not defined for control {_show(from_name)}"
+            return f"{noun} {shown(item)} is not defined for control {shown(from_name)}"
     if control.single and len(values) > 1:
-        return f"control {_show(from_name)} takes a single choice, got {len(values)}"
+        return f"control {shown(from_name)} takes a single choice, got {len(values)}"
     return None

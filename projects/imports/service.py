@@ -9,10 +9,10 @@ from typing import Any
 from django.utils import timezone
 
 from annolab.errors import ValidationFailed
-from projects.imports.result_checks import _result_problems, _schema
-from projects.imports.storage import ImportResult, _store
-from projects.imports.task_checks import _Context, _Invalid, _parse_task, _Task
-from projects.imports.upload import _load
+from projects.imports.result_checks import result_problems, result_schema
+from projects.imports.storage import ImportResult, store_tasks
+from projects.imports.task_checks import ImportContext, ImportedTask, InvalidTask, parse_task
+from projects.imports.upload import read_upload
 from projects.models import Project
 
 
@@ -26,23 +26,23 @@ def tasks_import(
     ``.txt`` one task (the whole file is its text), ``.csv`` one task per row (a ``text``
     column; every column goes into ``data``).
     """
-    items = _load(payload, filename)
+    items = read_upload(payload, filename)
     if not items:
         raise ValidationFailed("Nothing to import: the upload holds no tasks.")
-    context = _Context(schema=_schema(project), now=timezone.now())
+    context = ImportContext(schema=result_schema(project), now=timezone.now())
     context.learn_label_studio_users(items)
-    tasks: list[_Task] = []
+    tasks: list[ImportedTask] = []
     errors: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         try:
-            tasks.append(_parse_task(item, context))
-        except _Invalid as exc:
+            tasks.append(parse_task(item, context))
+        except InvalidTask as exc:
             errors.append({"index": index, "message": str(exc)})
     if errors:
         raise ValidationFailed(
             f"{len(errors)} of {len(items)} tasks are invalid; nothing was imported.", errors
         )
-    return _store(project, tasks, context.emails)
+    return store_tasks(project, tasks, context.emails)
 
 
 def result_errors(*, project: Project, text: str, result: Any) -> list[str]:
@@ -52,5 +52,5 @@ def result_errors(*, project: Project, text: str, result: Any) -> list[str]:
     """
     return [
         f"{region}: {message}" if region else message
-        for region, message in _result_problems(result, text, _schema(project))
+        for region, message in result_problems(result, text, result_schema(project))
     ]

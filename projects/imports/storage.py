@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
-from projects.imports.task_checks import _Task
+from projects.imports.task_checks import ImportedTask
 from projects.models import Completion, CompletionStatus, Prediction, Project, Review, Tag, Task
 
 #: Rows per INSERT/UPDATE statement: large enough that a 10,000-task import takes a handful of
@@ -28,7 +28,9 @@ class ImportResult:
     task_ids: list[int] = field(default_factory=list)  # in upload order
 
 
-def _store(project: Project, tasks: list[_Task], emails: dict[str, str]) -> ImportResult:
+def store_tasks(
+    project: Project, tasks: list[ImportedTask], emails: dict[str, str]
+) -> ImportResult:
     completions = [(index, c) for index, task in enumerate(tasks) for c in task.completions]
     predictions = [(index, p) for index, task in enumerate(tasks) for p in task.predictions]
     usernames = {c.author for _, c in completions} | {

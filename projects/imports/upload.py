@@ -11,12 +11,12 @@ from typing import Any
 
 from annolab import json_input
 from annolab.errors import ValidationFailed
-from projects.imports.json_values import _json_type
+from projects.imports.json_values import json_type
 
 FILE_TYPES = (".json", ".txt", ".csv")
 
 
-def _load(payload: bytes | str | list[Any], filename: str | None) -> list[Any]:
+def read_upload(payload: bytes | str | list[Any], filename: str | None) -> list[Any]:
     if isinstance(payload, list):
         return payload
     if not isinstance(payload, bytes | str):
@@ -55,7 +55,7 @@ def _read_json(text: str) -> list[Any]:
     data = json_input.loads(text)
     if not isinstance(data, list):
         raise ValidationFailed(
-            f"The JSON must be an array of tasks, not {_json_type(data)}.",
+            f"The JSON must be an array of tasks, not {json_type(data)}.",
         )
     return data
 

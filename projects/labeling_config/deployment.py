@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from projects.labeling_config.reading import _Element, _read
+from projects.labeling_config.reading import Element, read_config
 from projects.labeling_config.types import ConfigError, KnownModel, LabelingConfigError
 from projects.labeling_config.validation import validate_labeling_config
 
@@ -36,7 +36,7 @@ def bind_models(
     Raises ``LabelingConfigError`` when the config is invalid, when a model finds nothing to
     bind to, or when the result would be invalid (e.g. two assertion models in one project).
     """
-    document, errors = _read(xml)
+    document, errors = read_config(xml)
     if errors:
         raise LabelingConfigError(errors)
     effective = {**known_models, **{model.name: model for model in models}}
@@ -68,7 +68,7 @@ def bind_models(
 
 
 def _binding_targets(
-    model: KnownModel, elements: list[_Element], known_models: Mapping[str, KnownModel]
+    model: KnownModel, elements: list[Element], known_models: Mapping[str, KnownModel]
 ) -> tuple[list[int], int]:
     """Indexes of the elements ``model`` binds to, and how many it skipped as pretrained-held."""
     targets: list[int] = []

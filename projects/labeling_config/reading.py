@@ -15,8 +15,8 @@ from projects.labeling_config.types import CONTROL_TAGS, MAX_CONFIG_BYTES, Confi
 
 
 @dataclass(frozen=True)
-class _Element:
-    element: Any  # etree._Element; kept as Any because lxml ships no type stubs here
+class Element:
+    element: Any  # etree.Element; kept as Any because lxml ships no type stubs here
     tag: str
     line: int
     span: tuple[int, int] | None  # offsets of the opening tag in the config text
@@ -25,7 +25,7 @@ class _Element:
 
 @dataclass(frozen=True)
 class _Document:
-    elements: list[_Element]  # document order; elements[0] is the root
+    elements: list[Element]  # document order; elements[0] is the root
 
 
 # Items allowed before the root element besides a DOCTYPE: a BOM, whitespace, the XML
@@ -52,7 +52,7 @@ def _doctype_offset(xml: str) -> int | None:
     return position if xml.startswith("<!DOCTYPE", position) else None
 
 
-def _read(xml: str) -> tuple[_Document | None, list[ConfigError]]:
+def read_config(xml: str) -> tuple[_Document | None, list[ConfigError]]:
     """Parse safely. Returns (None, []) for an empty config and (None, errors) when unreadable."""
     # Characters never outnumber UTF-8 bytes, so the cheap check first spares encoding a huge str.
     if len(xml) > MAX_CONFIG_BYTES or len(xml.encode("utf-8")) > MAX_CONFIG_BYTES:
@@ -116,7 +116,7 @@ def _read(xml: str) -> tuple[_Document | None, list[ConfigError]]:
         else:
             # libxml2 reports the line where the opening tag ends; good enough as a fallback.
             line, span = node.sourceline or 1, None
-        elements.append(_Element(node, _display_tag(node), line, span, control))
+        elements.append(Element(node, _display_tag(node), line, span, control))
     return _Document(elements), []
 
 

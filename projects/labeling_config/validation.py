@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import partial
 
-from projects.labeling_config.reading import _Element, _read
+from projects.labeling_config.reading import Element, read_config
 from projects.labeling_config.types import (
     ASSERTION_NER_MODEL_MESSAGE,
     CONTROL_TAGS,
@@ -52,7 +52,7 @@ def parse_labeling_config(
 def _analyse(
     xml: str, known_models: Mapping[str, KnownModel] | None
 ) -> tuple[LabelingConfig | None, list[ConfigError]]:
-    document, errors = _read(xml)
+    document, errors = read_config(xml)
     if errors:
         return None, errors
     if document is None:
@@ -66,7 +66,7 @@ def _analyse(
     objects: list[ObjectTag] = []
     labels_groups: list[LabelsGroup] = []
     choices_groups: list[ChoicesGroup] = []
-    members: dict[int, list[_Element]] = {}
+    members: dict[int, list[Element]] = {}
     for item in elements:
         if item.control is not None:
             members.setdefault(item.control, []).append(item)
@@ -93,7 +93,7 @@ def _analyse(
     return config, []
 
 
-def _structure_errors(item: _Element, elements: list[_Element]) -> list[ConfigError]:
+def _structure_errors(item: Element, elements: list[Element]) -> list[ConfigError]:
     if item.tag not in SUPPORTED_TAGS:
         return [ConfigError(f"Unsupported tag <{item.tag}>", item.line)]
     enclosing = elements[item.control].tag if item.control is not None else None
@@ -106,7 +106,7 @@ def _structure_errors(item: _Element, elements: list[_Element]) -> list[ConfigEr
     return []
 
 
-def _read_object(item: _Element, errors: list[ConfigError]) -> ObjectTag:
+def _read_object(item: Element, errors: list[ConfigError]) -> ObjectTag:
     name = item.element.get("name") or ""
     value = item.element.get("value") or None
     if not name:
@@ -122,7 +122,7 @@ def _read_object(item: _Element, errors: list[ConfigError]) -> ObjectTag:
     return ObjectTag(item.tag, name, value, item.line)
 
 
-def _read_control_names(item: _Element, errors: list[ConfigError]) -> tuple[str, str]:
+def _read_control_names(item: Element, errors: list[ConfigError]) -> tuple[str, str]:
     name = item.element.get("name") or ""
     to_name = item.element.get("toName") or ""
     if not name:
@@ -132,7 +132,7 @@ def _read_control_names(item: _Element, errors: list[ConfigError]) -> tuple[str,
     return name, to_name
 
 
-def _read_flag(item: _Element, attribute: str, errors: list[ConfigError]) -> bool:
+def _read_flag(item: Element, attribute: str, errors: list[ConfigError]) -> bool:
     raw = item.element.get(attribute)
     if raw is None:
         return False
@@ -146,7 +146,7 @@ def _read_flag(item: _Element, attribute: str, errors: list[ConfigError]) -> boo
 
 
 def _member_value(
-    member: _Element, group: str, noun: str, first_line: dict[str, int], errors: list[ConfigError]
+    member: Element, group: str, noun: str, first_line: dict[str, int], errors: list[ConfigError]
 ) -> str | None:
     """The value of a ``<Label>`` or ``<Choice>``, or None (with an error) when it has none or
     repeats one of its group; ``first_line`` maps the group's values so far to their lines."""
@@ -166,7 +166,7 @@ def _member_value(
     return value
 
 
-def _read_labels(item: _Element, members: list[_Element], errors: list[ConfigError]) -> LabelsGroup:
+def _read_labels(item: Element, members: list[Element], errors: list[ConfigError]) -> LabelsGroup:
     name, to_name = _read_control_names(item, errors)
     labels: list[LabelDef] = []
     first_line: dict[str, int] = {}
@@ -181,9 +181,7 @@ def _read_labels(item: _Element, members: list[_Element], errors: list[ConfigErr
     return LabelsGroup(name, to_name, tuple(labels), item.line)
 
 
-def _read_choices(
-    item: _Element, members: list[_Element], errors: list[ConfigError]
-) -> ChoicesGroup:
+def _read_choices(item: Element, members: list[Element], errors: list[ConfigError]) -> ChoicesGroup:
     name, to_name = _read_control_names(item, errors)
     mode = item.element.get("choice", "single")
     if mode not in ("single", "multiple"):
@@ -209,7 +207,7 @@ def _read_choices(
 
 
 def _name_errors(
-    elements: list[_Element],
+    elements: list[Element],
     objects: list[ObjectTag],
     labels_groups: list[LabelsGroup],
     choices_groups: list[ChoicesGroup],

@@ -104,6 +104,11 @@ const annolab = (() => {
     return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
   }
 
+  /** A model's micro-averaged scores ({precision, recall, f1}, api.md's metrics.micro), or null. */
+  function microMetrics(model) {
+    return (model && model.metrics && model.metrics.micro) || null;
+  }
+
   function projectUrl(project, rest) {
     return `/api/projects/${encodeURIComponent(project)}/${rest}`;
   }
@@ -116,6 +121,7 @@ const annolab = (() => {
     h,
     downloadIcon,
     formatDate,
+    microMetrics,
     projectUrl,
     get: (url) => request("GET", url),
     post: (url, body) => request("POST", url, body === undefined ? {} : body),

@@ -28,7 +28,7 @@
   }
 
   function metrics(model) {
-    const micro = model.metrics && model.metrics.micro;
+    const micro = annolab.microMetrics(model);
     if (!micro) return "–";
     const f = (v) => (typeof v === "number" ? v.toFixed(2) : "–");
     return `${f(micro.precision)} / ${f(micro.recall)} / ${f(micro.f1)}`;

@@ -321,7 +321,7 @@
 
   // --- recent models, history and the F1 chart -----------------------------------------------
 
-  const microF1 = (model) => model && model.metrics && model.metrics.micro ? model.metrics.micro.f1 : null;
+  const microF1 = (model) => annolab.microMetrics(model)?.f1;
   const fmt = (value) => (typeof value === "number" ? value.toFixed(2) : "–");
 
   function logLink(href, label, filenameHint) {

@@ -20,6 +20,7 @@ from projects.imports import tasks_import
 from projects.models import Project
 from tests.activelearning.helpers import NER_PARAMS, TEXT, ner_result
 from training import services as training_services
+from training.jobs import lifecycle
 from training.models import JobStatus, NlpModel, PreannotationJob, TrainingRun, Trigger
 
 
@@ -280,7 +281,7 @@ def test_crossings_while_busy_collapse_into_one_pending_run_started_when_free(
     assert state["pending"] is True and state["completions_since_last_training"] == 5
     assert al_runs(project) == []
     # The worker finishes the manual run: project_freed starts the one pending run.
-    run_commit_hooks(lambda: training_services.job_finish(job=busy, status=JobStatus.SUCCEEDED))
+    run_commit_hooks(lambda: lifecycle.job_finish(job=busy, status=JobStatus.SUCCEEDED))
     [run] = al_runs(project)
     assert run.deploy is True and run.status == JobStatus.QUEUED
     state = api(mike).get(url(project)).json()
@@ -349,7 +350,7 @@ def test_switching_off_drops_a_pending_trigger(
     submit(make_task(TEXT))
     enable(project, enabled=False)
     assert ActiveLearningSettings.objects.get(project=project).pending is False
-    run_commit_hooks(lambda: training_services.job_finish(job=busy, status=JobStatus.SUCCEEDED))
+    run_commit_hooks(lambda: lifecycle.job_finish(job=busy, status=JobStatus.SUCCEEDED))
     assert al_runs(project) == []
 
 
@@ -417,7 +418,7 @@ def test_an_active_learning_deployment_queues_preannotation_of_the_open_tasks(
         trigger=trigger,
         deploy=deploy,
     )
-    run_commit_hooks(lambda: training_services.job_finish(job=run, status=status))
+    run_commit_hooks(lambda: lifecycle.job_finish(job=run, status=status))
     # The job row is what the worker would pick up (its enqueue is left uncommitted here).
     jobs = PreannotationJob.objects.filter(project=project)
     assert [(job.task_ids, job.created_by) for job in jobs] == (
@@ -436,7 +437,7 @@ def test_a_preannotation_that_cannot_start_is_logged_and_the_run_still_finishes(
         deploy=True,
     )
     with caplog.at_level(logging.WARNING, logger="activelearning.services"):
-        run_commit_hooks(lambda: training_services.job_finish(job=run, status=JobStatus.SUCCEEDED))
+        run_commit_hooks(lambda: lifecycle.job_finish(job=run, status=JobStatus.SUCCEEDED))
     # Nothing is deployed in this project, so pre-annotation refuses; the run is unaffected.
     assert "did not start: No model is deployed" in caplog.text
     run.refresh_from_db()
@@ -495,7 +496,7 @@ def test_fifty_concurrent_submissions_while_busy_leave_one_pending_run(
     row = ActiveLearningSettings.objects.get(project=project)
     assert (row.completions_since_last_training, row.pending) == (50, True)
     assert al_runs(project) == []
-    training_services.job_finish(job=busy, status=JobStatus.SUCCEEDED)  # commits: signal sent
+    lifecycle.job_finish(job=busy, status=JobStatus.SUCCEEDED)  # commits: signal sent
     assert len(al_runs(project)) == 1
     row.refresh_from_db()
     assert (row.completions_since_last_training, row.pending) == (0, False)

@@ -19,8 +19,8 @@ from projects import services as project_services
 from projects.models import Project
 from tests.activelearning.helpers import TEXT, ner_result
 from tests.api.contract import JOB, RUN, assert_error, assert_page, carries
+from training.jobs.directory import job_dir
 from training.models import JobStatus, NlpModel, PreannotationJob, TrainingRun
-from training.supervisor import job_dir
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from projects.models import Completion, CompletionStatus, Prediction, Project, R
 from projects.views import LABEL_STUDIO_BUILD
 from tests.personas import choice, span
 from training import services
+from training.jobs import lifecycle
 from training.models import JobStatus, ModelSource, NlpModel, PreannotationJob
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -190,7 +191,7 @@ def test_preannotate_selected_tasks_and_see_their_predictions(
     page: Page, live_server: Any, sign_in: Any, project: Project, make_task: Any, mike: Any
 ) -> None:
     """Simulates the worker: the job the page queued through the real API is claimed, given its
-    predictions and finished from the test with training.services (job_claim, job_finish)."""
+    predictions and finished from the test with training.jobs.lifecycle (job_claim, job_finish)."""
     if not preannotation_api_exists():
         pytest.skip("POST /api/projects/<name>/preannotations/ is not in this build yet")
     model = NlpModel.objects.create(
@@ -213,11 +214,11 @@ def test_preannotate_selected_tasks_and_see_their_predictions(
 
     job = PreannotationJob.objects.get(project=project)
     assert job.task_ids == [chosen.pk]
-    assert services.job_claim(job=job)
+    assert lifecycle.job_claim(job=job)
     region = span(TEXT, "chest pain", "Symptom")
     region["value"]["confidence"] = 0.87
     Prediction.objects.create(task=chosen, model_name=model.name, score=0.87, result=[region])
-    assert services.job_finish(job=job, status=JobStatus.SUCCEEDED, done=1)
+    assert lifecycle.job_finish(job=job, status=JobStatus.SUCCEEDED, done=1)
 
     row = page.locator(f"#tasks tr[data-task='{chosen.pk}']")
     expect(row.locator(".prediction")).to_have_text("0.87", timeout=10_000)

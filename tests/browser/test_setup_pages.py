@@ -17,8 +17,9 @@ from projects import services as project_services
 from projects.models import Project
 from tests.personas import MIXED_CONFIG, choice, span
 from training import services
+from training.jobs import lifecycle
+from training.jobs.directory import job_dir
 from training.models import JobStatus, ModelSource, NlpModel, TrainingRun, Trigger
-from training.supervisor import job_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -72,7 +73,7 @@ def register_trained_model(run: TrainingRun, *, log: str = "") -> NlpModel:
 def finish_run(run: TrainingRun, model: NlpModel) -> None:
     result = {"model_type": "ner", "status": JobStatus.SUCCEEDED, "model": model.name, "error": ""}
     results = [result]
-    assert services.job_finish(job=run, status=JobStatus.SUCCEEDED, results=results)
+    assert lifecycle.job_finish(job=run, status=JobStatus.SUCCEEDED, results=results)
 
 
 def open_training_tab(page: Page, live_server: Any, project: Project) -> None:
@@ -215,9 +216,10 @@ def test_train_now_shows_progress_success_and_the_model_is_deployed_from_the_mod
     page: Page, live_server: Any, sign_in: Any, save_screenshot: Any, labelled: Project, mike: Any
 ) -> None:
     """Simulates the worker: the run the page queued through the real API is claimed, advanced
-    and finished from the test with training.services (job_claim, run_progress, job_finish), with
-    the registry row a finished NER training leaves; Spark never starts. Deploy-on-finish is the
-    runner's part, which the simulation leaves out, so the model is deployed from the model list.
+    and finished from the test with training.jobs.lifecycle (job_claim, run_progress, job_finish),
+    with the registry row a finished NER training leaves; Spark never starts. Deploy-on-finish is
+    the child's part (training.pipeline.train), left out here, so the model is deployed from the
+    model list.
     """
     sign_in(page, mike)
     open_training_tab(page, live_server, labelled)
@@ -241,8 +243,8 @@ def test_train_now_shows_progress_success_and_the_model_is_deployed_from_the_mod
     assert (run.status, run.deploy, run.model_types) == (JobStatus.QUEUED, True, ["ner"])
     assert run.params["epochs"] == 4
 
-    assert services.job_claim(job=run)
-    services.run_progress(run=run, model_type="ner", epoch=1, epochs=4)
+    assert lifecycle.job_claim(job=run)
+    lifecycle.run_progress(run=run, model_type="ner", epoch=1, epochs=4)
     expect(progress).to_contain_text("NER model · epoch 1/4", timeout=POLLED)
     expect(progress.locator("[data-role=fill]")).to_have_attribute(
         "style", "width: 25%;", timeout=POLLED
@@ -293,7 +295,7 @@ def test_train_now_shows_progress_success_and_the_model_is_deployed_from_the_mod
 def test_train_now_is_disabled_while_busy_and_reenables_with_the_failure_reason(
     page: Page, live_server: Any, sign_in: Any, labelled: Project, mike: Any
 ) -> None:
-    """Simulates the worker: a running run is failed from the test with training.services."""
+    """Simulates the worker: a running run is failed from the test with training.jobs.lifecycle."""
     run = TrainingRun.objects.create(
         project=labelled,
         status=JobStatus.RUNNING,
@@ -308,7 +310,7 @@ def test_train_now_is_disabled_while_busy_and_reenables_with_the_failure_reason(
     expect(train).to_be_disabled()
     expect(train).to_have_attribute("title", "A training of this project is queued or running.")
 
-    services.job_finish(job=run, status=JobStatus.FAILED, error="the JVM ran out of memory")
+    lifecycle.job_finish(job=run, status=JobStatus.FAILED, error="the JVM ran out of memory")
     expect(train).to_be_enabled(timeout=POLLED)
     expect(page.locator("#training-progress")).to_contain_text(
         "Training failed: the JVM ran out of memory"

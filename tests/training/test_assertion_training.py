@@ -130,7 +130,7 @@ def test_assertion_model_end_to_end(
     # every chunk at its own tokens and returns them in chunk order.
     from sparknlp.annotator import NerDLModel
 
-    for stage in predictor._ner.stages:
+    for stage in predictor.ner_pipeline.stages:
         if isinstance(stage, NerDLModel):
             stage.setBatchSize(1)
     items = []

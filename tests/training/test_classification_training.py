@@ -12,7 +12,7 @@ from typing import Any
 
 from projects.labeling_config import parse_labeling_config
 from training.params import TrainingParams
-from training.trainers.classification import groups_to_train
+from training.pipeline.trainers.classification import groups_to_train
 
 CLASSIFICATION_CONFIG = """<View>
   <Text name="text" value="$text"/>

@@ -23,8 +23,8 @@ from projects.imports import tasks_import
 from projects.models import Prediction, Project, Role
 from tests.training.synthetic import labelled_tasks, with_choice, with_systems, without_regions
 from tests.training.worker import check_regions, run_preannotation, train_now
+from training.deployed import choices_margin
 from training.models import JobStatus, NlpModel, TrainingRun
-from training.predictors import choices_margin
 
 pytestmark = [pytest.mark.spark, pytest.mark.django_db(transaction=True)]
 

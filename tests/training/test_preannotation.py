@@ -30,9 +30,9 @@ from tests.training.worker import (
 )
 from training import services
 from training import tasks as worker_tasks
+from training.deployed import Target, deployed_models
 from training.models import JobStatus, ModelSource, NlpModel, PreannotationJob, TrainingRun
-from training.preannotation import job_batches
-from training.predictors import Target, deployed_models
+from training.pipeline.preannotate import job_batches
 
 TEXT = "Patient denies chest pain but has pneumonia."
 

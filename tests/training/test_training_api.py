@@ -12,6 +12,7 @@ from projects import services as project_services
 from projects.models import Project
 from tests.personas import span
 from training import services, tasks
+from training.jobs import lifecycle
 from training.models import (
     ConfigChange,
     JobStatus,
@@ -159,8 +160,8 @@ def test_a_run_whose_heartbeat_stopped_is_failed_and_frees_the_project(
 
 def test_claim_happens_once(labelled: Project) -> None:
     run = TrainingRun.objects.create(project=labelled, model_types=["ner"])
-    assert services.job_claim(job=run) is True
-    assert services.job_claim(job=run) is False
+    assert lifecycle.job_claim(job=run) is True
+    assert lifecycle.job_claim(job=run) is False
 
 
 def model_row(

@@ -246,7 +246,8 @@ class AssertionPredictor:
         self._window = int(window)
         self._spark = spark
         self._classifier: ClassifierPredictor | None = model if design == "classifier" else None
-        self._ner: Any = model if design == "ner" else None
+        #: The NER design's PipelineModel (None for the classifier design).
+        self.ner_pipeline: Any = model if design == "ner" else None
         self._light: Any = None
 
     def predict(
@@ -325,14 +326,14 @@ class AssertionPredictor:
         from sparknlp.base import LightPipeline
 
         if self._light is None:
-            self._light = LightPipeline(self._ner)
+            self._light = LightPipeline(self.ner_pipeline)
         return [result[NER_COL] for result in self._light.fullAnnotate(texts)]
 
     def _dataframe(self, texts: list[str]) -> list[list[Any]]:
         frame = self._spark.createDataFrame(
             list(enumerate(texts)), ["index", tokenization.TEXT_COL]
         )
-        rows = self._ner.transform(frame).select("index", NER_COL).collect()
+        rows = self.ner_pipeline.transform(frame).select("index", NER_COL).collect()
         by_index = {row["index"]: row[NER_COL] for row in rows}
         return [by_index[i] for i in range(len(texts))]
 

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from training.engine import tokenization
 from training.engine.embeddings import EMBEDDINGS_COL, Embeddings
+from training.engine.epochs import ZeroBasedEpochWatcher
 from training.engine.errors import EngineError
 from training.engine.metrics import EntityMetrics, entity_metrics_from_spans
-from training.engine.ner import _EPOCH_DONE, _EpochWatcher
 from training.engine.predict import LIGHT_PIPELINE_LIMIT
 
 if TYPE_CHECKING:
@@ -322,26 +322,6 @@ def format_confusion_matrix(confusion: dict[str, Any]) -> str:
     for name, row in zip(names, confusion["matrix"], strict=True):
         lines.append(name.ljust(width) + "".join(str(n).rjust(width) for n in row))
     return "\n".join(lines)
-
-
-class ZeroBasedEpochWatcher(_EpochWatcher):
-    """NER's watcher for ClassifierDL/MultiClassifierDL, whose log counts epochs from 0.
-
-    Their log file says ``Epoch 0/3`` when the first epoch is done (their console says
-    ``Epoch 1/3``), so an epoch logged as n means n + 1 are finished.
-    """
-
-    def _poll(self) -> None:
-        if self._error is not None or not self._log_file.exists():
-            return
-        text = self._log_file.read_text(encoding="utf-8", errors="replace")
-        done = max((int(m.group(1)) + 1 for m in _EPOCH_DONE.finditer(text)), default=0)
-        try:
-            while self._reported < min(done, self._total):
-                self._reported += 1
-                self._on_epoch(self._reported, self._total)
-        except BaseException as error:  # handed to the training thread, as in the parent
-            self._error = error
 
 
 def _as_classes(label: str | Sequence[str], multi_label: bool) -> tuple[str, ...]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import random
 import re
 import tempfile
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from training.engine import tokenization
 from training.engine.embeddings import EMBEDDINGS_COL, Embeddings
+from training.engine.epochs import EpochWatcher
 from training.engine.errors import EngineError
 from training.engine.metrics import EntityMetrics, entity_metrics
 
@@ -59,7 +59,6 @@ BUNDLED_NER_GRAPHS = (
     "blstm_38_768_128_200",
 )
 
-_EPOCH_DONE = re.compile(r"^Epoch (\d+)/(\d+) - ", re.MULTILINE)
 _SELECTED_GRAPH = re.compile(r"^Name of the selected graph: (.+)$", re.MULTILINE)
 _TAG_TABLE = re.compile(r"^label\t tp\t.*?^Micro-average[^\n]*", re.MULTILINE | re.DOTALL)
 
@@ -225,7 +224,7 @@ def train_ner(
             validation_path = str(Path(work) / "validation.parquet")
             validation_frame.write.mode("overwrite").parquet(validation_path)
             approach.setTestDataset(validation_path)
-        with _EpochWatcher(log_file, params.epochs, on_epoch):
+        with EpochWatcher(log_file, params.epochs, on_epoch):
             ner_model = approach.fit(train_frame)
         predicted: list[list[str]] = []
         if validation_frame is not None:
@@ -358,44 +357,3 @@ def _predict_tags(
         if len(predicted[-1]) != len(sentence.tokens):
             raise EngineError("Spark returned a different number of tokens than it was given.")
     return predicted
-
-
-class _EpochWatcher:
-    """Follows Spark NLP's log file while NerDL trains and reports each finished epoch."""
-
-    def __init__(self, log_file: Path, total: int, on_epoch: Callable[[int, int], None]) -> None:
-        self._log_file = log_file
-        self._total = total
-        self._on_epoch = on_epoch
-        self._reported = 0
-        self._stop = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="ner-epoch-watcher", daemon=True)
-
-    def __enter__(self) -> _EpochWatcher:
-        self._thread.start()
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        if exc_type is None:
-            self._poll()  # the last epoch may land between two polls
-            if self._error is not None:
-                raise self._error
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.5):
-            self._poll()
-
-    def _poll(self) -> None:
-        if self._error is not None or not self._log_file.exists():
-            return
-        text = self._log_file.read_text(encoding="utf-8", errors="replace")
-        done = max((int(m.group(1)) for m in _EPOCH_DONE.finditer(text)), default=0)
-        try:
-            while self._reported < done:
-                self._reported += 1
-                self._on_epoch(self._reported, self._total)
-        except BaseException as error:  # handed to the training thread
-            self._error = error

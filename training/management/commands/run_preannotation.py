@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from training.preannotation import run_preannotation
+from training.pipeline.preannotate import run_preannotation
 
 
 class Command(BaseCommand):

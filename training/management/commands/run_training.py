@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from training.runner import run_training
+from training.pipeline.train import run_training
 
 
 class Command(BaseCommand):

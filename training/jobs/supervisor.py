@@ -22,20 +22,13 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from training.models import JobStatus, PreannotationJob, TrainingRun
-from training.services import WORKER_LOST, job_claim, job_finish
+from training.jobs.directory import Job, job_dir
+from training.jobs.lifecycle import WORKER_LOST, job_claim, job_finish
+from training.models import JobStatus
 
 logger = logging.getLogger(__name__)
 
-Job = TrainingRun | PreannotationJob
 KILL_GRACE_SECONDS = 10
-
-
-def job_dir(job: Job) -> Path:
-    kind = "runs" if isinstance(job, TrainingRun) else "preannotations"
-    path = settings.VAR_DIR / kind / str(job.pk)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def kill_group(pid: int) -> None:

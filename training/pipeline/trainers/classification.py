@@ -17,16 +17,19 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from projects.labeling_config import ChoicesGroup
 from training import datasets
+from training.engine.classification import (
+    ClassifierParams,
+    format_confusion_matrix,
+    train_classifier,
+)
 from training.engine.errors import EngineError
-from training.logs import TrainingLog
-from training.trainers.ner import metrics_json
-
-if TYPE_CHECKING:
-    from training.runner import RunContext, TrainedModel
+from training.pipeline.context import RunContext, TrainedModel, one_line
+from training.pipeline.logs import TrainingLog
+from training.pipeline.trainers.ner import metrics_json
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +74,6 @@ def groups_to_train(context: RunContext) -> list[ChoicesGroup]:
 
 
 def train(context: RunContext) -> list[TrainedModel]:
-    from training.runner import one_line
-
     groups = groups_to_train(context)
     if not groups:
         raise EngineError("The labeling config has no <Choices> to train a classifier for.")
@@ -96,13 +97,6 @@ def train(context: RunContext) -> list[TrainedModel]:
 
 
 def _train_group(context: RunContext, group: ChoicesGroup) -> tuple[TrainedModel, TrainingLog]:
-    from training.engine.classification import (
-        ClassifierParams,
-        format_confusion_matrix,
-        train_classifier,
-    )
-    from training.runner import TrainedModel
-
     multi_label = group.mode == "multiple"
     data = group_data(context.documents, group)
     if not data.texts:

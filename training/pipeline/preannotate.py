@@ -1,7 +1,7 @@
 """The child process of a pre-annotation job: every deployed model over the job's tasks.
 
-Runs under ``manage.py run_preannotation <id>``, started by ``training.supervisor`` after it
-claimed the job. One Spark session loads each deployed model once (``training.predictors``);
+Runs under ``manage.py run_preannotation <id>``, started by ``training.jobs.supervisor`` after it
+claimed the job. One Spark session loads each deployed model once (``training.pipeline.predictor``);
 tasks then go through in batches, each batch stored with one ``bulk_create`` and the progress in
 the same transaction, so ``done`` never counts a task whose prediction is not stored. The child
 writes the final status itself; if it dies first, the supervisor (or the lease reaper) fails it.
@@ -20,12 +20,14 @@ from django.utils import timezone
 from annolab.errors import ValidationFailed
 from projects.labeling_config import parse_labeling_config
 from projects.models import Prediction, Task
-from training import services
+from training.deployed import deployed_models
 from training.engine.predict import LIGHT_PIPELINE_LIMIT
-from training.heartbeat import Heartbeat
+from training.engine.session import start_spark
+from training.jobs.heartbeat import Heartbeat
+from training.jobs.lifecycle import job_finish
 from training.models import JobStatus, PreannotationJob
-from training.predictors import Preannotator, deployed_models, score_of
-from training.runner import one_line
+from training.pipeline.context import one_line
+from training.pipeline.predictor import Preannotator, score_of
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +80,6 @@ def _preannotate(job: PreannotationJob) -> None:
         if deployed.is_empty:
             # The config changed between the request and now (a model was undeployed).
             raise ValidationFailed("No model is deployed in this project any more.")
-        from training.engine.session import start_spark
-
         spark = start_spark(
             master=settings.SPARK_MASTER,
             driver_memory=settings.SPARK_DRIVER_MEMORY,
@@ -112,9 +112,9 @@ def _preannotate(job: PreannotationJob) -> None:
         return
     except Exception as exc:  # noqa: BLE001 - the job must end with a reason, whatever failed
         logger.exception("pre-annotation job %s failed", job.pk)
-        services.job_finish(job=job, status=JobStatus.FAILED, error=one_line(exc))
+        job_finish(job=job, status=JobStatus.FAILED, error=one_line(exc))
         return
-    services.job_finish(job=job, status=JobStatus.SUCCEEDED)
+    job_finish(job=job, status=JobStatus.SUCCEEDED)
 
 
 def preannotate_batch(

@@ -1,10 +1,5 @@
-"""The models a project deploys, loaded once per pre-annotation job, and the regions they predict.
-
-Which models are deployed is read from the labeling config: every ``model`` attribute that names
-a registry row of the right type (a NER label → a NER model, an assertion label → the assertion
-model, a ``<Choices>`` → a classification model). That part is plain ORM, so the web process can
-refuse a pre-annotation before queueing it. Loading and predicting need Spark: the engine modules
-are imported inside the functions that use them, and only the child process calls those.
+"""The child's predictor: every deployed model of a project loaded into one Spark session, and
+the regions and certainty it predicts for each text.
 
 A prediction's result is in Label Studio's region format (api.md, task format):
 
@@ -28,14 +23,17 @@ and the lowest wins, since one unsure model is enough for the task to need an an
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from projects.labeling_config import ChoicesGroup, LabelingConfig
-from training.models import ModelType, NlpModel
+from projects.labeling_config import ChoicesGroup
+from training.deployed import DeployedModels, Target, choices_margin
+from training.engine.assertion import AssertionPredictor
+from training.engine.classification import ClassifierPredictor
+from training.engine.predict import NerPredictor
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -51,117 +49,25 @@ class TaskPrediction:
     certainty: float | None
 
 
-#: Prediction.model_name's column size; a very long set of names is cut rather than failing a job.
-MODEL_NAME_MAX = 255
 #: A multiple-choice group gets every choice scored at least this (api.md: "score ≥ 0.5").
 MULTI_LABEL_THRESHOLD = 0.5
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a predicted value goes: the control tag that offers it and the object it labels."""
-
-    from_name: str
-    to_name: str
-
-
-@dataclass
-class DeployedModels:
-    """The registry rows a config binds, by the role they play in a prediction."""
-
-    #: NER models in config order, each with the labels the config binds to it.
-    ner: list[tuple[NlpModel, dict[str, Target]]] = field(default_factory=list)
-    #: The project's one assertion model, and the status labels the config defines.
-    assertion: tuple[NlpModel, dict[str, Target]] | None = None
-    #: ``<Choices>`` groups with the classification model bound to each.
-    classification: list[tuple[NlpModel, ChoicesGroup]] = field(default_factory=list)
-
-    @property
-    def models(self) -> list[NlpModel]:
-        found = [model for model, _ in self.ner]
-        if self.assertion is not None:
-            found.append(self.assertion[0])
-        found.extend(model for model, _ in self.classification)
-        return list({model.name: model for model in found}.values())
-
-    @property
-    def names(self) -> list[str]:
-        return [model.name for model in self.models]
-
-    @property
-    def model_name(self) -> str:
-        """What a prediction of this set is called: the model names joined with ``+``."""
-        return "+".join(self.names)[:MODEL_NAME_MAX]
-
-    @property
-    def is_empty(self) -> bool:
-        """Nothing to predict: no NER or classification model (assertion needs NER spans)."""
-        return not (self.ner or self.classification)
-
-
-def deployed_models(config: LabelingConfig) -> DeployedModels:
-    """The registry rows that the config's ``model`` attributes name, with their targets.
-
-    A name the registry does not know, or a model of the wrong type for its tag, is skipped: the
-    config was valid when it was stored, and a model removed since must not fail everything else.
-    An assertion model alone is not a deployment: it labels the spans that NER models find.
-    """
-    names = set(config.model_names)
-    registry = {model.name: model for model in NlpModel.objects.filter(name__in=names)}
-    deployed = DeployedModels()
-
-    ner_targets: dict[str, dict[str, Target]] = {}
-    # Every status the config defines may be shown; where a status sits in two groups, the
-    # group that binds it to the assertion model is where its regions go.
-    bound_statuses: dict[str, Target] = {}
-    other_statuses: dict[str, Target] = {}
-    assertion_model = registry.get(config.assertion_model or "")
-    if assertion_model is not None and assertion_model.type != ModelType.ASSERTION:
-        assertion_model = None
-    for group in config.labels:
-        target = Target(group.name, group.to_name)
-        for label in group.labels:
-            if label.assertion:
-                bound = label.model is not None and label.model == config.assertion_model
-                (bound_statuses if bound else other_statuses).setdefault(label.value, target)
-                continue
-            model = registry.get(label.model or "")
-            if model is None or model.type != ModelType.NER:
-                continue
-            # The first group that binds a label keeps it (LabelingConfig.label_models' rule).
-            ner_targets.setdefault(model.name, {}).setdefault(label.value, target)
-    deployed.ner = [(registry[name], targets) for name, targets in ner_targets.items()]
-    statuses = {**other_statuses, **bound_statuses}
-    if deployed.ner and assertion_model is not None:
-        deployed.assertion = (assertion_model, statuses)
-    for group in config.choices:
-        model = registry.get(group.model or "")
-        if model is not None and model.type == ModelType.CLASSIFICATION:
-            deployed.classification.append((model, group))
-    return deployed
 
 
 class Preannotator:
     """Every deployed model of a project, loaded once into one Spark session."""
 
     def __init__(self, spark: SparkSession, deployed: DeployedModels) -> None:
-        from training.engine.predict import NerPredictor
-
         self.model_name = deployed.model_name
         self._ner = [
             (NerPredictor(spark, Path(model.path)), targets) for model, targets in deployed.ner
         ]
-        self._assertion: tuple[Any, dict[str, Target]] | None = None
+        self._assertion: tuple[AssertionPredictor, dict[str, Target]] | None = None
         if deployed.assertion is not None:
-            from training.engine.assertion import AssertionPredictor
-
             model, statuses = deployed.assertion
             self._assertion = (AssertionPredictor(spark, Path(model.path)), statuses)
-        self._classifiers: list[tuple[Any, ChoicesGroup]] = []
-        loaded: dict[str, Any] = {}
+        self._classifiers: list[tuple[ClassifierPredictor, ChoicesGroup]] = []
+        loaded: dict[str, ClassifierPredictor] = {}
         if deployed.classification:
-            from training.engine.classification import ClassifierPredictor
-
             for model, group in deployed.classification:
                 # One model may serve two groups; it is still loaded once.
                 if model.name not in loaded:
@@ -254,14 +160,6 @@ class Preannotator:
                 if region is not None:
                     results[index].append(region)
         return results
-
-
-def choices_margin(probabilities: Iterable[float]) -> float:
-    """How far a classifier's best class leads the runner-up (the best alone: its probability)."""
-    ranked = sorted(probabilities, reverse=True)
-    if not ranked:
-        return 0.0
-    return ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0)
 
 
 def score_of(result: Sequence[Region]) -> float | None:

@@ -13,17 +13,22 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from projects.labeling_config import LabelingConfig
 from training import datasets
+from training.engine.assertion import (
+    AssertionExample,
+    AssertionParams,
+    params_dict,
+    sentence_around,
+    train_assertion,
+)
+from training.engine.classification import format_confusion_matrix
 from training.engine.errors import EngineError
-from training.logs import TrainingLog
-from training.trainers.ner import metrics_json
-
-if TYPE_CHECKING:
-    from training.engine.assertion import AssertionExample
-    from training.runner import RunContext, TrainedModel
+from training.pipeline.context import RunContext, TrainedModel
+from training.pipeline.logs import TrainingLog
+from training.pipeline.trainers.ner import metrics_json
 
 
 @dataclass
@@ -37,8 +42,6 @@ class AssertionData:
 
 
 def assertion_data(documents: list[datasets.Document], config: LabelingConfig) -> AssertionData:
-    from training.engine.assertion import AssertionExample, sentence_around
-
     data = AssertionData()
     for document in documents:
         ner_chunks = {(start, end) for start, end, _ in datasets.ner_spans(document, config)}
@@ -55,14 +58,6 @@ def assertion_data(documents: list[datasets.Document], config: LabelingConfig) -
 
 
 def train(context: RunContext) -> list[TrainedModel]:
-    from training.engine.assertion import (
-        AssertionParams,
-        params_dict,
-        train_assertion,
-    )
-    from training.engine.classification import format_confusion_matrix
-    from training.runner import TrainedModel
-
     data = assertion_data(context.documents, context.config)
     if not data.examples:
         raise EngineError("The selected completions contain no assertion status labels.")

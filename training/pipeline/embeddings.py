@@ -9,16 +9,14 @@ Files are read from EMBEDDINGS_DIR only, so a request cannot name an arbitrary s
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from django.conf import settings
 
 from training import datasets, params
 from training.engine import embeddings as engine
 from training.engine.errors import EngineError
-
-if TYPE_CHECKING:
-    from training.runner import RunContext
+from training.pipeline.context import RunContext
 
 
 def embeddings_file(path: str) -> str:
@@ -33,8 +31,6 @@ def project_embeddings(context: RunContext) -> engine.Embeddings:
     choice = context.params.embeddings
     source = choice.get("source", "word2vec")
     if source == "file":
-        from pathlib import Path
-
         return engine.embeddings_from_file(
             context.spark, Path(embeddings_file(choice["path"])), work_dir=context.run_dir
         )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
 
+from projects import exports
+from projects.labeling_config import LabelingConfig
+from projects.tokenizer import tokenize
 from training import datasets
 from training.engine.errors import EngineError
 from training.engine.metrics import EntityMetrics, Score
-from training.engine.ner import NerParams, train_ner
-from training.logs import TrainingLog
-
-if TYPE_CHECKING:
-    from training.runner import RunContext, TrainedModel
+from training.engine.ner import LabeledSentence, NerParams, train_ner
+from training.pipeline.context import RunContext, TrainedModel
+from training.pipeline.logs import TrainingLog
 
 
 def metrics_json(metrics: EntityMetrics) -> dict[str, Any]:
@@ -34,10 +37,44 @@ def metrics_json(metrics: EntityMetrics) -> dict[str, Any]:
     }
 
 
-def train(context: RunContext) -> list[TrainedModel]:
-    from training.runner import TrainedModel
+@dataclass
+class NerData:
+    sentences: list[LabeledSentence]
+    tokens: int = 0
+    spans: int = 0
+    overlapping_spans: int = 0
+    partial_token_spans: int = 0
+    label_counts: Counter[str] = field(default_factory=Counter)
 
-    data = datasets.ner_data(context.documents, context.config)
+
+def ner_data(documents: list[datasets.Document], config: LabelingConfig) -> NerData:
+    """Sentences, tokens and BIO tags of the selected completions, with what was skipped.
+
+    A span that overlaps another is skipped whole (``exports.bio_tags``); a span that cuts a
+    token is widened to the whole token, and counted, so the log tells the annotators.
+    """
+    data = NerData(sentences=[])
+    for document in documents:
+        spans = datasets.ner_spans(document, config)
+        data.spans += len(spans)
+        data.label_counts.update(label for _, _, label in spans)
+        sentences = tokenize(document.text)
+        token_starts = {t.start for s in sentences for t in s.tokens}
+        token_ends = {t.end for s in sentences for t in s.tokens}
+        data.partial_token_spans += sum(
+            1 for start, end, _ in spans if start not in token_starts or end not in token_ends
+        )
+        for sentence in sentences:
+            inside = [sp for sp in spans if sp[0] < sentence.end and sp[1] > sentence.start]
+            tags, skipped = exports.bio_tags(sentence.tokens, inside)
+            data.overlapping_spans += skipped
+            data.tokens += len(sentence.tokens)
+            data.sentences.append(LabeledSentence.from_sentence(sentence, tags))
+    return data
+
+
+def train(context: RunContext) -> list[TrainedModel]:
+    data = ner_data(context.documents, context.config)
     if not data.label_counts:
         raise EngineError("The selected completions contain no NER labels.")
     params = context.params

@@ -1,6 +1,6 @@
 """The child process of a training run: data, embeddings, one model per type, logs, registry.
 
-Runs under ``manage.py run_training <id>``, started by ``training.supervisor`` after it claimed
+Runs under ``manage.py run_training <id>``, started by ``training.jobs.supervisor`` after it claimed
 the run. One Spark session trains every model type of the run; a model that fails is reported in
 ``results`` and does not stop the others (run status ``partial``). The child writes the final
 status itself; if it dies first, the supervisor (or the lease reaper) fails the run.
@@ -9,91 +9,33 @@ status itself; if it dies first, the supervisor (or the lease reaper) fails the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from annolab.errors import ValidationFailed
-from projects.labeling_config import LabelingConfig, parse_labeling_config
-from projects.models import Project
+from projects.labeling_config import parse_labeling_config
 from training import datasets, services
-from training.heartbeat import Heartbeat
+from training.engine.session import start_spark
+from training.jobs import lifecycle
+from training.jobs.directory import job_dir
+from training.jobs.heartbeat import Heartbeat
 from training.models import JobStatus, NlpModel, TrainingRun
 from training.params import TrainingParams
-from training.supervisor import job_dir
+from training.pipeline.context import RunContext, TrainedModel, Trainer, one_line
+from training.pipeline.embeddings import project_embeddings
+from training.pipeline.trainers import assertion, classification, ner
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class TrainedModel:
-    """What a trainer hands back; the runner registers it."""
-
-    model_type: str
-    name: str
-    path: Path
-    labels: list[str]
-    log: str
-    metrics: dict[str, Any] | None
-    params: dict[str, Any]
-    choices_group: str = ""
-    multi_label: bool = False
-
-
-@dataclass
-class RunContext:
-    run: TrainingRun
-    project: Project
-    config: LabelingConfig
-    params: TrainingParams
-    documents: list[datasets.Document]
-    reasons: dict[str, int]
-    run_dir: Path
-    spark: Any = None
-    embeddings: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def progress(self, model_type: str, epoch: int, epochs: int) -> None:
-        services.run_progress(run=self.run, model_type=model_type, epoch=epoch, epochs=epochs)
-
-    def model_name(self, model_type: str, group: str | None = None) -> str:
-        return services.next_model_name(
-            project=self.project, model_type=model_type, trigger=self.run.trigger, group=group
-        )
-
-    def model_dir(self, name: str) -> Path:
-        path = settings.MODELS_DIR / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
-
-
-Trainer = Callable[[RunContext], list[TrainedModel]]
-
-
-def trainer_for(model_type: str) -> Trainer:
-    """``training.trainers.<type>.train`` (imported late: it pulls in Spark NLP)."""
-    from importlib import import_module
-
-    return import_module(f"training.trainers.{model_type}").train
-
-
-def one_line(exc: BaseException) -> str:
-    """The sentence a user can act on, without a Java or Python stack trace."""
-    from training.engine.errors import EngineError
-
-    if isinstance(exc, EngineError | ValidationFailed):
-        return str(exc)
-    java = getattr(exc, "java_exception", None)
-    text = str(java) if java is not None else str(exc)
-    for line in text.splitlines():
-        line = line.strip().removeprefix(": ")
-        if line and not line.startswith(("at ", "An error occurred while calling")):
-            return f"{type(exc).__name__}: {line}"[:500] if java is None else line[:500]
-    return type(exc).__name__
+#: Each model type's trainer (``params.MODEL_TYPES``).
+TRAINERS: dict[str, Trainer] = {
+    "ner": ner.train,
+    "assertion": assertion.train,
+    "classification": classification.train,
+}
 
 
 def run_training(run_id: int) -> None:
@@ -125,9 +67,6 @@ def _train(run: TrainingRun) -> None:
             reasons=reasons,
             run_dir=job_dir(run),
         )
-        from training.embedding_store import project_embeddings
-        from training.engine.session import start_spark
-
         context.spark = start_spark(
             master=settings.SPARK_MASTER,
             driver_memory=settings.SPARK_DRIVER_MEMORY,
@@ -138,14 +77,14 @@ def _train(run: TrainingRun) -> None:
         context.embeddings = project_embeddings(context)
     except Exception as exc:  # noqa: BLE001 - the run must end with a reason, whatever failed
         logger.exception("training run %s could not start", run.pk)
-        services.job_finish(job=run, status=JobStatus.FAILED, error=one_line(exc))
+        lifecycle.job_finish(job=run, status=JobStatus.FAILED, error=one_line(exc))
         return
 
     produced: list[NlpModel] = []
     for position, model_type in enumerate(run.model_types):
         _set_result(run, position, status=JobStatus.RUNNING)
         try:
-            trained = trainer_for(model_type)(context)
+            trained = TRAINERS[model_type](context)
             models = [_register(context, t) for t in trained]
         except Exception as exc:  # noqa: BLE001 - one model's failure must not hide the others
             logger.exception("training %s failed in run %s", model_type, run.pk)
@@ -174,7 +113,7 @@ def _train(run: TrainingRun) -> None:
         except ValidationFailed as exc:
             details = "; ".join(e["message"] for e in exc.errors)
             error = "; ".join(filter(None, [error, f"trained but not deployed: {details}"]))
-    services.job_finish(job=run, status=status, error=error, results=run.results)
+    lifecycle.job_finish(job=run, status=status, error=error, results=run.results)
 
 
 def _register(context: RunContext, trained: TrainedModel) -> NlpModel:

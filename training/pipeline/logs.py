@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.utils import timezone
 
 from training.engine.metrics import EntityMetrics
-
-if TYPE_CHECKING:
-    from training.runner import RunContext
+from training.pipeline.context import RunContext
 
 
 class TrainingLog:

@@ -1,0 +1,91 @@
+"""A job's life as filtered UPDATEs: QUEUED -> RUNNING (claim), progress, RUNNING -> a final
+status (finish), and the reaper that fails a job whose child stopped heartbeating.
+
+Every state change is a filtered UPDATE, so a redelivered or duplicated message can never start or
+finish a job twice. The worker's supervisor, the child and the web (cancel, reap before a start)
+all change a job through these functions.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from projects.models import Project
+from training.models import ACTIVE_STATUSES, JobStatus, PreannotationJob, TrainingRun
+from training.signals import project_freed, training_run_finished
+
+WORKER_LOST = "worker lost: the training process stopped without reporting a result"
+
+
+def reap_lost_jobs(project: Project | None = None) -> None:
+    """Fail running jobs whose child stopped heartbeating: the lease of a run is its heartbeat.
+
+    Runs every minute on the worker (the ``annolab: reap lost jobs`` schedule, which also runs
+    when a worker starts), and before a job of ``project`` starts; never on a GET.
+    """
+    stale = timezone.now() - timedelta(seconds=settings.TRAINING_LEASE_SECONDS)
+    for model in (TrainingRun, PreannotationJob):
+        lost = model.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale)
+        if project is not None:
+            lost = lost.filter(project=project)
+        for job in lost:
+            job_finish(job=job, status=JobStatus.FAILED, error=WORKER_LOST)
+
+
+def job_claim(*, job: TrainingRun | PreannotationJob) -> bool:
+    """QUEUED -> RUNNING, at most once: a redelivered message finds nothing to claim."""
+    now = timezone.now()
+    claimed = (
+        type(job)
+        .objects.filter(pk=job.pk, status=JobStatus.QUEUED)
+        .update(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now)
+    )
+    return claimed == 1
+
+
+def job_finish(
+    *, job: TrainingRun | PreannotationJob, status: str, error: str = "", **fields: Any
+) -> bool:
+    """RUNNING -> a final status, at most once; frees the project and announces it."""
+    updates: dict[str, Any] = {
+        "status": status,
+        "error": error[:2000],
+        "finished_at": timezone.now(),
+        **fields,
+    }
+    if isinstance(job, TrainingRun):
+        updates["progress"] = None
+        if status in (JobStatus.FAILED, JobStatus.CANCELLED):
+            job.refresh_from_db(fields=["results"])
+            updates["results"] = [
+                {**r, "status": status, "error": r.get("error") or error}
+                if r["status"] in ACTIVE_STATUSES
+                else r
+                for r in job.results
+            ]
+    finished = type(job).objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(**updates)
+    if finished:
+        job.refresh_from_db()
+        announce_finished(job)
+    return finished == 1
+
+
+def announce_finished(job: TrainingRun | PreannotationJob) -> None:
+    def announce() -> None:
+        if isinstance(job, TrainingRun):
+            training_run_finished.send(sender=TrainingRun, job=job)
+        project_freed.send(sender=type(job), job=job)
+
+    transaction.on_commit(announce)
+
+
+def run_progress(*, run: TrainingRun, model_type: str, epoch: int, epochs: int) -> None:
+    TrainingRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
+        progress={"model_type": model_type, "epoch": epoch, "epochs": epochs},
+        heartbeat_at=timezone.now(),
+    )
