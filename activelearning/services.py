@@ -62,6 +62,7 @@ from projects.permissions import Action, require
 from projects.selectors import tasks_visible_to
 from training import selectors as training_selectors
 from training import services as training_services
+from training.jobs import lifecycle
 from training.models import JobStatus, TrainingRun, Trigger
 from training.params import parse_params
 
@@ -274,7 +275,7 @@ def _start_run(row: ActiveLearningSettings, project: Project) -> TrainingRun | N
 def pending_trigger_check(*, project: Project) -> TrainingRun | None:
     """Start a trigger left pending (e.g. its project_freed was lost with a worker)."""
     # A worker that died mid-run leaves a running run with a stale heartbeat: fail it first.
-    training_services.reap_lost_jobs(project)
+    lifecycle.reap_lost_jobs(project)
     return pending_trigger_start(project_id=project.pk)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-pytest_plugins = ["tests.personas"]
+pytest_plugins = ["tests.personas", "tests.browser.fixtures"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

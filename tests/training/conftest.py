@@ -10,9 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-# The pre-annotation test drives the tasks page in Chromium: the browser tests' fixtures.
-from tests.browser.conftest import browser, page, sign_in  # noqa: F401
-
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 

@@ -1,5 +1,9 @@
 """Fixtures for tests that drive a real browser: Debian's Chromium through Playwright.
 
+A plugin of the whole suite (tests/conftest.py's ``pytest_plugins``), not a folder's conftest:
+the Spark pre-annotation test drives the tasks page too, and a second definition of the
+session-wide ``browser`` would start a second Playwright inside the first one's event loop.
+
 Playwright cannot download its own browser builds here, so `playwright install` is never needed:
 the tests launch /usr/bin/chromium (`make test` installs it).
 """
