@@ -9,7 +9,7 @@ class ActiveLearningConfig(AppConfig):
         # activelearning listens to projects and training; neither of them imports it.
         from activelearning import receivers
         from projects.signals import completion_submitted
-        from training.signals import project_freed, training_run_finished
+        from training.signals import project_freed
 
         # Release first: the count locks the settings row until commit, so it comes last.
         completion_submitted.connect(
@@ -19,9 +19,4 @@ class ActiveLearningConfig(AppConfig):
             receivers.count_submitted_completion,
             dispatch_uid="activelearning.count_submitted_completion",
         )
-        project_freed.connect(
-            receivers.start_pending_trigger, dispatch_uid="activelearning.start_pending_trigger"
-        )
-        training_run_finished.connect(
-            receivers.preannotate_after_run, dispatch_uid="activelearning.preannotate_after_run"
-        )
+        project_freed.connect(receivers.after_job, dispatch_uid="activelearning.after_job")

@@ -15,9 +15,5 @@ def release_submitted_task(sender: Any, completion: Any, **kwargs: Any) -> None:
     services.task_reservation_release(completion=completion)
 
 
-def start_pending_trigger(sender: Any, job: Any, **kwargs: Any) -> None:
-    services.pending_trigger_start(project_id=job.project_id)
-
-
-def preannotate_after_run(sender: Any, job: Any, **kwargs: Any) -> None:
-    services.after_active_learning_run(run=job)
+def after_job(sender: Any, job: Any, **kwargs: Any) -> None:
+    services.after_job(job=job)

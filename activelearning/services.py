@@ -17,8 +17,8 @@ not start the run itself: after commit it calls ``pending_trigger_start``, which
 locks the project row and then the settings row (always in that order, never the reverse) and,
 if the project is free, creates the run and clears the flag in one transaction. A submit never
 waits for the project lock (an import or a "Train Now" can hold it), and a flag that a crashed
-process left behind is picked up by the next count, the next ``project_freed``, or the worker's
-``annolab: start pending triggers`` schedule (every minute; GETs never start a run).
+process left behind is picked up by the next count, the next finished job (``after_job``), or
+the worker's ``annolab: start pending triggers`` schedule (every minute; GETs never start a run).
 
 The counter means "completions submitted since the project's last training run started": the
 row remembers the newest run it was reset for (``counted_since_run``); a newer run, manual ones
@@ -293,12 +293,26 @@ def pending_triggers_start() -> list[TrainingRun]:
     return started
 
 
-def after_active_learning_run(*, run: TrainingRun) -> None:
-    """Pre-annotate the open tasks after an active-learning run deployed its models."""
+def after_job(*, job: TrainingRun | Any) -> None:
+    """What follows a finished job of a project: the one place that decides (``project_freed``).
+
+    An active-learning run that deployed models pre-annotates the open tasks first, so the next
+    annotators start from its predictions; otherwise, or when nothing is left to pre-annotate, a
+    trigger that waited for the project starts now. Every active-learning run starts through
+    ``pending_trigger_start``: after a job (here), after the submit that crossed the threshold
+    (``completion_counted``), and from the worker's schedule (``pending_triggers_start``).
+    """
+    if isinstance(job, TrainingRun) and _preannotate_after(job):
+        return  # the pre-annotation's own end comes back here and starts a waiting trigger
+    pending_trigger_start(project_id=job.project_id)
+
+
+def _preannotate_after(run: TrainingRun) -> bool:
+    """Start the pre-annotation of an active-learning run that deployed; True if one started."""
     if run.trigger != Trigger.ACTIVE_LEARNING or not run.deploy:
-        return
+        return False
     if run.status not in (JobStatus.SUCCEEDED, JobStatus.PARTIAL):
-        return
+        return False
     try:
         training_services.preannotation_start(project=run.project, actor=None)
     except (ConflictError, ValidationFailed) as exc:
@@ -308,6 +322,8 @@ def after_active_learning_run(*, run: TrainingRun) -> None:
             run.project_id,
             exc,
         )
+        return False
+    return True
 
 
 # --- next task ---------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 from django.dispatch import Signal
 
-# Sent after a training run or pre-annotation job of a project reached a final status and the
-# project is free again (sender=TrainingRun or PreannotationJob, job=<row>).
+# Sent once after a training run, pre-annotation or evaluation job of a project reached a final
+# status and the project is free again (sender=the job's model class, job=<row>). One signal and
+# one receiver (``activelearning.services.after_job``) decide what follows a job, so the order
+# of what starts next never depends on which receiver was connected first.
 project_freed = Signal()
-training_run_finished = Signal()

@@ -445,6 +445,41 @@ def test_a_preannotation_that_cannot_start_is_logged_and_the_run_still_finishes(
     assert not PreannotationJob.objects.filter(project=project).exists()
 
 
+def test_after_a_deploying_run_preannotation_comes_first_then_the_waiting_trigger(
+    project: Project,
+    alice: Any,
+    make_task: Any,
+    submit: Callable[..., Any],
+    enable: Callable[..., Any],
+    run_commit_hooks: Callable[..., Any],
+) -> None:
+    """One decision after each job (``after_job``): the pre-annotation of the new models, and only
+    when that ends the trigger that crossed its threshold meanwhile."""
+    ner = NlpModel.objects.create(
+        name="ner_clinic_annotation_manual_v1",
+        type="ner",
+        project=project,
+        labels=["Symptom", "Disease"],
+        path="/models/ner_clinic_annotation_manual_v1",
+    )
+    training_services.deploy_models(project=project, models=[ner], actor=alice)
+    enable(project, frequency=1, deploy=True)
+    run = running_run(project, trigger=Trigger.ACTIVE_LEARNING, deploy=True)
+    submit(make_task(TEXT))  # crosses the threshold while the run trains: pending
+    make_task(TEXT)
+    assert ActiveLearningSettings.objects.get(project=project).pending is True
+
+    run_commit_hooks(lambda: lifecycle.job_finish(job=run, status=JobStatus.SUCCEEDED))
+    [job] = PreannotationJob.objects.filter(project=project)
+    assert al_runs(project) == [run]  # the trigger waits for the pre-annotation
+
+    PreannotationJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+    run_commit_hooks(lambda: lifecycle.job_finish(job=job, status=JobStatus.SUCCEEDED))
+    newest = al_runs(project)[0]
+    assert newest != run and newest.status == JobStatus.QUEUED
+    assert ActiveLearningSettings.objects.get(project=project).pending is False
+
+
 # --- exactly once under concurrency (real transactions on PostgreSQL) --------------------------
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from projects.models import Project
 from training.models import ACTIVE_STATUSES, JobStatus, PreannotationJob, TrainingRun
-from training.signals import project_freed, training_run_finished
+from training.signals import project_freed
 
 WORKER_LOST = "worker lost: the training process stopped without reporting a result"
 
@@ -76,12 +76,7 @@ def job_finish(
 
 
 def announce_finished(job: TrainingRun | PreannotationJob) -> None:
-    def announce() -> None:
-        if isinstance(job, TrainingRun):
-            training_run_finished.send(sender=TrainingRun, job=job)
-        project_freed.send(sender=type(job), job=job)
-
-    transaction.on_commit(announce)
+    transaction.on_commit(lambda: project_freed.send(sender=type(job), job=job))
 
 
 def run_progress(*, run: TrainingRun, model_type: str, epoch: int, epochs: int) -> None:
