@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from projects.models import Project, Task
-from training.models import TrainingRun
+from training.models import DeployPolicy, TrainingRun
 
 DEFAULT_FREQUENCY = 50
 
@@ -37,8 +37,14 @@ class ActiveLearningSettings(models.Model):
     frequency = models.PositiveIntegerField(
         default=DEFAULT_FREQUENCY, help_text="Train after every this many submitted completions."
     )
-    deploy = models.BooleanField(
-        default=False, help_text="Deploy the models of active-learning runs when they succeed."
+    # Blank until a manager chooses: then "if_better" when the project has a test set, else
+    # never (selectors.effective_deploy).
+    deploy = models.CharField(
+        max_length=12,
+        choices=DeployPolicy.choices,
+        blank=True,
+        default="",
+        help_text="What active-learning runs do with their models; empty = the default.",
     )
     strategy = models.CharField(
         max_length=20, choices=Strategy.choices, default=Strategy.UNCERTAINTY

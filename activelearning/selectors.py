@@ -56,8 +56,9 @@ from activelearning.models import (
 from projects.labeling_config import LabelingConfigError, parse_labeling_config
 from projects.models import Completion, CompletionStatus, Prediction, Project, Task
 from projects.selectors import tasks_visible_to
+from training.deploy_policy import api_value, has_test_set
 from training.deployed import choices_margin
-from training.models import TrainingRun, Trigger
+from training.models import DeployPolicy, TrainingRun, Trigger
 
 # --- settings ----------------------------------------------------------------------------------
 
@@ -68,7 +69,7 @@ class SettingsView:
 
     enabled: bool
     frequency: int
-    deploy: bool
+    deploy: bool | str
     strategy: str
     params: dict[str, Any] | None
     completions_since_last_training: int
@@ -108,6 +109,14 @@ def effective_params(row: ActiveLearningSettings) -> dict[str, Any]:
     return dict(last_manual or {})
 
 
+def effective_deploy(row: ActiveLearningSettings, project: Project) -> str:
+    """What the next run does with its models: the manager's choice, else ``"if_better"`` when
+    the project has a test set to compare on, else not deploying (the issue's default)."""
+    if row.deploy:
+        return row.deploy
+    return DeployPolicy.IF_BETTER if has_test_set(project) else DeployPolicy.NEVER
+
+
 def settings_view(project: Project) -> SettingsView:
     row = ActiveLearningSettings.objects.filter(project=project).first()
     if row is None:
@@ -119,7 +128,7 @@ def settings_view(project: Project) -> SettingsView:
     return SettingsView(
         enabled=row.enabled,
         frequency=row.frequency,
-        deploy=row.deploy,
+        deploy=api_value(effective_deploy(row, project)),
         strategy=row.strategy,
         params=row.params,
         completions_since_last_training=0 if stale else row.completions_since_last_training,

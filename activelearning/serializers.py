@@ -11,6 +11,7 @@ from rest_framework import serializers
 from activelearning.models import DEFAULT_FREQUENCY, Strategy
 from annolab import fields
 from annolab.api import INT_COLUMN_MAX
+from training.serializers import DeployField
 
 _PARAMS_HELP = "Params of its training runs (see Training); null = those of the last manual run."
 
@@ -25,7 +26,7 @@ class ActiveLearningUpdateSerializer(serializers.Serializer):
         required=False,
         help_text=f"Default {DEFAULT_FREQUENCY}.",
     )
-    deploy = fields.BooleanField(required=False)
+    deploy = DeployField(required=False)
     strategy = serializers.ChoiceField(choices=Strategy.choices, required=False)
     params = serializers.JSONField(required=False, allow_null=True, help_text=_PARAMS_HELP)
 
@@ -33,7 +34,7 @@ class ActiveLearningUpdateSerializer(serializers.Serializer):
 class ActiveLearningSerializer(serializers.Serializer):
     enabled = fields.BooleanField()
     frequency = fields.IntegerField(min_value=1, max_value=INT_COLUMN_MAX)
-    deploy = fields.BooleanField()
+    deploy = DeployField()
     strategy = serializers.ChoiceField(choices=Strategy.choices)
     params = serializers.JSONField(allow_null=True, help_text=_PARAMS_HELP)
     completions_since_last_training = fields.IntegerField(

@@ -62,6 +62,7 @@ from projects.permissions import Action, require
 from projects.selectors import tasks_visible_to
 from training import selectors as training_selectors
 from training import services as training_services
+from training.deploy_policy import parse_deploy, require_test_set
 from training.jobs import lifecycle
 from training.models import JobStatus, TrainingRun, Trigger
 from training.params import parse_params
@@ -98,12 +99,16 @@ def _catch_up_with_runs(row: ActiveLearningSettings) -> None:
 
 
 def _validation_errors(
-    *, enabled: Any, frequency: Any, deploy: Any, strategy: Any, params: Any
+    *, project: Project, enabled: Any, frequency: Any, deploy: Any, strategy: Any, params: Any
 ) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
-    for name, value in (("enabled", enabled), ("deploy", deploy)):
-        if value is not UNSET and not isinstance(value, bool):
-            errors.append({"field": name, "message": "Must be true or false."})
+    if enabled is not UNSET and not isinstance(enabled, bool):
+        errors.append({"field": "enabled", "message": "Must be true or false."})
+    if deploy is not UNSET:
+        try:
+            require_test_set(parse_deploy(deploy), project)
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
     if frequency is not UNSET and (
         not isinstance(frequency, int)
         or isinstance(frequency, bool)
@@ -138,7 +143,12 @@ def active_learning_update(
     """Change the settings; a field left UNSET keeps its value, ``params=None`` = the default."""
     require(project=project, user=actor, action=Action.MANAGE)
     errors = _validation_errors(
-        enabled=enabled, frequency=frequency, deploy=deploy, strategy=strategy, params=params
+        project=project,
+        enabled=enabled,
+        frequency=frequency,
+        deploy=deploy,
+        strategy=strategy,
+        params=params,
     )
     if errors:
         first = errors[0]
@@ -148,7 +158,7 @@ def active_learning_update(
     changes = {
         "enabled": enabled,
         "frequency": frequency,
-        "deploy": deploy,
+        "deploy": parse_deploy(deploy) if deploy is not UNSET else UNSET,
         "strategy": strategy,
         "params": params,
     }
@@ -249,7 +259,7 @@ def _start_run(row: ActiveLearningSettings, project: Project) -> TrainingRun | N
         run = training_services.training_run_start(
             project=project,
             actor=None,
-            deploy=row.deploy,
+            deploy=selectors.effective_deploy(row, project),
             params=selectors.effective_params(row),
             trigger=Trigger.ACTIVE_LEARNING,
         )
@@ -309,7 +319,7 @@ def after_job(*, job: TrainingRun | Any) -> None:
 
 def _preannotate_after(run: TrainingRun) -> bool:
     """Start the pre-annotation of an active-learning run that deployed; True if one started."""
-    if run.trigger != Trigger.ACTIVE_LEARNING or not run.deploy:
+    if run.trigger != Trigger.ACTIVE_LEARNING or not any(r.get("deployed") for r in run.results):
         return False
     if run.status not in (JobStatus.SUCCEEDED, JobStatus.PARTIAL):
         return False

@@ -47,6 +47,14 @@ class Project(models.Model):
     completions_per_task = models.PositiveSmallIntegerField(
         default=1, help_text="Submitted completions wanted per task (more than 1 = overlap)."
     )
+    # Tasks carrying this tag are the frozen test set: never trained on, every model scored on
+    # them (training.datasets.frozen_test_set). Blank: the project has no test set.
+    test_tag = models.CharField(
+        max_length=100,
+        blank=True,
+        default="test",
+        help_text="Tasks with this tag are the test set: never trained on; blank for none.",
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_projects"
     )

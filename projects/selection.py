@@ -31,6 +31,7 @@ from projects.models import Completion, CompletionStatus, Project, SelectionRule
 
 
 class Reason:
+    TEST_SET = "test_set"
     FILTERED_BY_TAG = "filtered_by_tag"
     NO_SUBMITTED_COMPLETION = "no_submitted_completion"
     ACCEPTED = "accepted"
@@ -109,27 +110,47 @@ def _best_completions(project: Project) -> dict[int, tuple[int, int, int, int, i
 
 
 def select_training_data(
-    *, project: Project, tags: list[str] | None = None, completions: str = "submitted"
+    *,
+    project: Project,
+    tags: list[str] | None = None,
+    completions: str = "submitted",
+    test_set: bool = False,
 ) -> SelectionResult:
-    """Each task of the project with the completion training would use and why (api.md)."""
+    """Each task of the project with the completion training would use and why (api.md).
+
+    A task carrying the project's test tag (``Project.test_tag``) gets the reason ``test_set``
+    before any other rule and never a completion: training never sees it. ``test_set=True``
+    selects the other way round: only those tasks, each by the same rules (the ``tags`` filter
+    aside), which is what every model is scored on (``training.datasets.frozen_test_set``).
+    """
     if completions not in COMPLETIONS_FILTERS:
         raise ValueError(f"completions must be one of {COMPLETIONS_FILTERS}, got {completions!r}")
     tasks = Task.objects.filter(project=project).order_by("id")
+    test_tagged = Task.tags.through.objects.filter(
+        task_id=OuterRef("pk"), tag__name=project.test_tag
+    )
+    tasks = tasks.annotate(in_test_set=Exists(test_tagged) if project.test_tag else Value(False))
+    if test_set:
+        tasks, tags = tasks.filter(in_test_set=True), None
     if tags:
         tagged = Task.tags.through.objects.filter(task_id=OuterRef("pk"), tag__name__in=tags)
         task_rows = tasks.annotate(has_tag=Exists(tagged)).values_list(
-            "id", "reviewer_id", "has_tag"
+            "id", "reviewer_id", "has_tag", "in_test_set"
         )
     else:
-        task_rows = tasks.annotate(has_tag=Value(True)).values_list("id", "reviewer_id", "has_tag")
+        task_rows = tasks.annotate(has_tag=Value(True)).values_list(
+            "id", "reviewer_id", "has_tag", "in_test_set"
+        )
     best = _best_completions(project)
     team_rule = project.selection_rule == SelectionRule.TEAM_PRIORITY
 
     result = SelectionResult()
-    for task_id, reviewer_id, has_tag in task_rows:
+    for task_id, reviewer_id, has_tag, in_test_set in task_rows:
         row = best.get(task_id)
         completion_id: int | None = None
-        if not has_tag:
+        if in_test_set and not test_set:
+            reason = Reason.TEST_SET
+        elif not has_tag:
             reason = Reason.FILTERED_BY_TAG
         elif row is None:
             reason = Reason.NO_SUBMITTED_COMPLETION

@@ -14,7 +14,13 @@ from projects.models import (
     Task,
     TaskStatus,
 )
-from projects.permissions import Action, can, is_site_admin, sees_own_work_only
+from projects.permissions import (
+    ALLOWED_ROLES,
+    Action,
+    can,
+    is_site_admin,
+    sees_own_work_only,
+)
 
 
 def projects_visible_to(user: AbstractBaseUser) -> QuerySet[Project]:
@@ -22,6 +28,15 @@ def projects_visible_to(user: AbstractBaseUser) -> QuerySet[Project]:
     if is_site_admin(user):
         return projects
     return projects.filter(memberships__user=user)
+
+
+def projects_managed_by(user: AbstractBaseUser) -> QuerySet[Project]:
+    """The projects ``user`` may manage (permissions.ALLOWED_ROLES[Action.MANAGE])."""
+    projects = Project.objects.select_related("owner")
+    if is_site_admin(user):
+        return projects
+    roles = ALLOWED_ROLES[Action.MANAGE]
+    return projects.filter(memberships__user=user, memberships__role__in=roles)
 
 
 def tasks_with_status(tasks: QuerySet[Task]) -> QuerySet[Task]:

@@ -28,6 +28,7 @@ class ProjectSerializer(serializers.ModelSerializer):
             "labeling_config",
             "selection_rule",
             "completions_per_task",
+            "test_tag",
             "created_at",
             "owner",
         ]
@@ -54,6 +55,12 @@ class ProjectUpdateSerializer(serializers.Serializer):
         min_value=1,
         max_value=MAX_COMPLETIONS_PER_TASK,
         help_text="Submitted completions wanted per task; next-task overlaps only above 1.",
+    )
+    test_tag = fields.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Tasks with this tag are the test set (never trained on); blank for none.",
     )
 
 

@@ -131,6 +131,7 @@ def project_update(
     labeling_config: str | None = None,
     selection_rule: str | None = None,
     completions_per_task: int | None = None,
+    test_tag: str | None = None,
 ) -> Project:
     require(project=project, user=actor, action=Action.MANAGE)
     _check_project_fields(selection_rule=selection_rule)
@@ -151,6 +152,9 @@ def project_update(
         project.description = description
     if selection_rule is not None:
         project.selection_rule = selection_rule
+    if test_tag is not None:
+        # Tags are matched as stored (task tags are not trimmed either); blank = no test set.
+        project.test_tag = test_tag.strip()
     project.save()
     return project
 

@@ -15,13 +15,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annolab.api import ListView, query_choice
+from annolab.errors import ValidationFailed
 from projects.api import project_for, task_for
 from projects.permissions import Action
+from projects.selectors import projects_managed_by
 from projects.serializers import ProjectSerializer
 from training import selectors, services
 from training import serializers as s
 from training.jobs.directory import job_dir
-from training.models import ModelType, NlpModel, PreannotationJob, TrainingRun
+from training.models import EvaluationJob, ModelType, NlpModel, PreannotationJob, TrainingRun
 
 
 class TrainingListView(ListView):
@@ -138,6 +140,36 @@ class ModelLogsView(APIView):
         response = HttpResponse(model.log, content_type="text/plain; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{model.name}.log"'
         return response
+
+
+class ModelEvaluateView(APIView):
+    """Re-score a model on a project's test set: its own project's, or for a shared model the
+    project named in the body (its test set and its busy rules)."""
+
+    conflict_methods = ("post",)
+
+    @extend_schema(request=s.EvaluateSerializer, responses={202: s.EvaluationJobSerializer})
+    def post(self, request: Request, model_name: str) -> Response:
+        model = _model_for(request, model_name)
+        body = s.EvaluateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        name = model.project.name if model.project else body.validated_data.get("project")
+        if not name:
+            message = "A shared model is evaluated in a project: name it."
+            raise ValidationFailed(message, [{"field": "project", "message": message}])
+        project = project_for(request, name, Action.MANAGE)
+        job = services.evaluation_start(model=model, project=project, actor=request.user)
+        return Response(s.EvaluationJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=s.EvaluationJobSerializer)
+    def get(self, request: Request, model_name: str) -> Response:
+        """The model's latest evaluation job in a project the caller manages."""
+        model = _model_for(request, model_name)
+        jobs = EvaluationJob.objects.filter(
+            model=model, project__in=projects_managed_by(request.user)
+        )
+        job = get_object_or_404(jobs.order_by("-created_at", "-id")[:1])
+        return Response(s.EvaluationJobSerializer(job).data)
 
 
 class DeployView(APIView):

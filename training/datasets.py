@@ -5,6 +5,8 @@ queueing, and the child's trainers (``training.pipeline.trainers``) build their 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,23 +39,64 @@ class Summary:
     characters: int = 0
 
 
-def selected_documents(
-    *, project: Project, params: TrainingParams
-) -> tuple[list[Document], dict[str, int]]:
-    selection = select_training_data(
-        project=project, tags=params.tags or None, completions=params.completions
-    )
-    ids = selection.selected_completion_ids()
+@dataclass(frozen=True)
+class FrozenTestSet:
+    """The project's frozen test set: the selected completions of its test-tagged tasks.
+
+    ``fingerprint`` identifies exactly what a score was measured on (each task, the completion
+    chosen for it, its text and its regions): two scores are compared only when their
+    fingerprints are equal, and an edit, a new test task or another selection changes it.
+    """
+
+    documents: list[Document]
+    fingerprint: str
+
+    @property
+    def size(self) -> int:
+        return len(self.documents)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.documents
+
+
+def _documents(completion_ids: list[int]) -> list[Document]:
     rows = (
-        Completion.objects.filter(pk__in=ids)
+        Completion.objects.filter(pk__in=completion_ids)
         .order_by("task_id")
         .values_list("task_id", "id", "task__data", "result")
     )
-    documents = [
+    return [
         Document(task_id, completion_id, str((data or {}).get("text", "")), result or [])
         for task_id, completion_id, data, result in rows
     ]
-    return documents, selection.counts
+
+
+def selected_documents(
+    *, project: Project, params: TrainingParams
+) -> tuple[list[Document], dict[str, int]]:
+    """The training data: test-set tasks never reach it (reason ``test_set``)."""
+    selection = select_training_data(
+        project=project, tags=params.tags or None, completions=params.completions
+    )
+    return _documents(selection.selected_completion_ids()), selection.counts
+
+
+def frozen_test_set(*, project: Project, completions: str = "submitted") -> FrozenTestSet:
+    """The test set as the selection rules pick it today (``params.completions`` included)."""
+    selection = select_training_data(project=project, completions=completions, test_set=True)
+    documents = _documents(selection.selected_completion_ids())
+    digest = hashlib.sha256()
+    for document in documents:
+        digest.update(
+            json.dumps(
+                [document.task_id, document.completion_id, document.text, document.result],
+                sort_keys=True,
+                ensure_ascii=False,
+            ).encode("utf-8")
+        )
+        digest.update(b"\n")
+    return FrozenTestSet(documents=documents, fingerprint=digest.hexdigest()[:16])
 
 
 def project_texts(project: Project) -> list[str]:

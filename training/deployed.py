@@ -112,3 +112,24 @@ def choices_margin(probabilities: Iterable[float]) -> float:
     if not ranked:
         return 0.0
     return ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0)
+
+
+def replaced_by(model: NlpModel, deployed: DeployedModels) -> list[NlpModel]:
+    """The deployed models that deploying ``model`` would unbind (``deploy_policy``'s rivals).
+
+    A NER model takes over every label it predicts, so it replaces the NER models bound to any
+    of them; an assertion model replaces the assertion model; a classification model the model
+    bound to its ``<Choices>`` group.
+    """
+    if model.type == ModelType.NER:
+        labels = set(model.labels or ())
+        found = [m for m, targets in deployed.ner if m.name != model.name and labels & set(targets)]
+    elif model.type == ModelType.ASSERTION:
+        found = [deployed.assertion[0]] if deployed.assertion else []
+    else:
+        found = [
+            m
+            for m, group in deployed.classification
+            if group.name == (model.choices_group or group.name)
+        ]
+    return [m for m in dict.fromkeys(found) if m.name != model.name]

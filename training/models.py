@@ -29,6 +29,14 @@ class Trigger(models.TextChoices):
     ACTIVE_LEARNING = "active_learning", "Active learning"
 
 
+class DeployPolicy(models.TextChoices):
+    """What a run does with its models: api.md's ``deploy``, ``false``|``true``|``"if_better"``."""
+
+    NEVER = "never", "Do not deploy"
+    ALWAYS = "always", "Deploy"
+    IF_BETTER = "if_better", "Deploy if its test-set F1 is at least the deployed model's"
+
+
 class ModelType(models.TextChoices):
     NER = "ner", "Named entity recognition"
     ASSERTION = "assertion", "Assertion status"
@@ -66,7 +74,9 @@ class SupervisedJob(models.Model):
 class TrainingRun(SupervisedJob):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="training_runs")
     trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
-    deploy = models.BooleanField(default=False)
+    deploy = models.CharField(
+        max_length=12, choices=DeployPolicy.choices, default=DeployPolicy.NEVER
+    )
     params = models.JSONField(default=dict)
     model_types = models.JSONField(default=list, help_text="The model types this run trains.")
     progress = models.JSONField(null=True, blank=True)
@@ -110,6 +120,36 @@ class PreannotationJob(SupervisedJob):
         return f"pre-annotation job {self.pk} of {self.project_id} ({self.status})"
 
 
+class EvaluationJob(SupervisedJob):
+    """``POST /api/models/{name}/evaluate``: re-score a model on today's test set, in the child.
+
+    Busy rules as pre-annotation: one job of any kind per project at a time.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="evaluation_jobs")
+    model = models.ForeignKey("NlpModel", on_delete=models.CASCADE, related_name="evaluations")
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=Q(status__in=["queued", "running"]),
+                name="evaluationjob_one_active_per_project",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"evaluation {self.pk} of {self.model_id} ({self.status})"
+
+
+#: Every kind of supervised job: a child process with a lease, one active per project.
+JOB_MODELS: tuple[type[SupervisedJob], ...] = (TrainingRun, PreannotationJob, EvaluationJob)
+Job = TrainingRun | PreannotationJob | EvaluationJob
+
+
 class ModelSource(models.TextChoices):
     TRAINED = "trained", "Trained in annolab"
     REGISTERED = "registered", "Registered from elsewhere"
@@ -137,6 +177,11 @@ class NlpModel(models.Model):
     embeddings = models.JSONField(default=dict, blank=True)
     params = models.JSONField(default=dict, blank=True)
     metrics = models.JSONField(null=True, blank=True)
+    #: Scores on the project's test set: ``metrics``' shape plus ``size`` and ``fingerprint``
+    #: (training.datasets.FrozenTestSet), so two models are compared only on the same completions.
+    test_metrics = models.JSONField(null=True, blank=True)
+    #: How many completions trained it (the x axis of "is more data helping?").
+    training_completions = models.PositiveIntegerField(null=True, blank=True)
     path = models.CharField(max_length=1000, help_text="The saved Spark PipelineModel folder.")
     log = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -10,6 +10,8 @@ from projects.models import Project
 from projects.permissions import is_site_admin
 from training.models import (
     ACTIVE_STATUSES,
+    JOB_MODELS,
+    EvaluationJob,
     NlpModel,
     PreannotationJob,
     TrainingRun,
@@ -70,6 +72,10 @@ def active_preannotation(project: Project) -> PreannotationJob | None:
     return PreannotationJob.objects.filter(project=project, status__in=ACTIVE_STATUSES).first()
 
 
+def active_evaluation(project: Project) -> EvaluationJob | None:
+    return EvaluationJob.objects.filter(project=project, status__in=ACTIVE_STATUSES).first()
+
+
 def last_finished_training(project: Project) -> TrainingRun | None:
     return (
         TrainingRun.objects.filter(project=project)
@@ -80,7 +86,10 @@ def last_finished_training(project: Project) -> TrainingRun | None:
 
 
 def project_is_busy(project: Project) -> bool:
-    return active_training(project) is not None or active_preannotation(project) is not None
+    return any(
+        model.objects.filter(project=project, status__in=ACTIVE_STATUSES).exists()
+        for model in JOB_MODELS
+    )
 
 
 def models_deployed_in(model: NlpModel, projects: QuerySet[Project]) -> list[str]:

@@ -4,17 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annolab import fields
+from annolab.errors import ValidationFailed
 from projects.models import Prediction, Project
 from projects.selectors import projects_visible_to
-from training.models import NlpModel, PreannotationJob, TrainingRun
+from training.deploy_policy import api_value, parse_deploy
+from training.models import EvaluationJob, NlpModel, PreannotationJob, TrainingRun
 from training.selectors import models_deployed_in
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "boolean"}, {"type": "string", "enum": ["if_better"]}],
+        "description": 'false, true or "if_better" (deploy only when the test-set F1 is at '
+        "least the deployed model's).",
+    }
+)
+class DeployField(serializers.Field):
+    """api.md's ``deploy``: ``true``, ``false`` or ``"if_better"`` (``training.deploy_policy``)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        try:
+            return parse_deploy(data)
+        except ValidationFailed as exc:
+            raise serializers.ValidationError(exc.errors[0]["message"]) from None
+
+    def to_representation(self, value: str) -> bool | str:
+        return api_value(value)
 
 
 class RunSerializer(serializers.ModelSerializer):
     models = serializers.SerializerMethodField()
+    deploy = DeployField(read_only=True)
 
     class Meta:
         model = TrainingRun
@@ -40,7 +64,7 @@ class RunSerializer(serializers.ModelSerializer):
 
 
 class RunCreateSerializer(serializers.Serializer):
-    deploy = fields.BooleanField(required=False, default=False)
+    deploy = DeployField(required=False, default=False)
     params = serializers.JSONField(required=False, default=None)
 
 
@@ -62,6 +86,37 @@ class PreannotationJobSerializer(serializers.ModelSerializer):
         ]
 
     def get_progress(self, job: PreannotationJob) -> dict[str, int]:
+        return {"done": job.done, "total": job.total}
+
+
+class EvaluateSerializer(serializers.Serializer):
+    project = fields.CharField(
+        required=False,
+        max_length=100,
+        help_text="Only for a shared model (no project of its own): where to evaluate it.",
+    )
+
+
+class EvaluationJobSerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+    model = fields.CharField(source="model.name", read_only=True)
+    project = fields.CharField(source="project.name", read_only=True)
+
+    class Meta:
+        model = EvaluationJob
+        fields = [
+            "id",
+            "status",
+            "progress",
+            "error",
+            "model",
+            "project",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+    def get_progress(self, job: EvaluationJob) -> dict[str, int]:
         return {"done": job.done, "total": job.total}
 
 
@@ -91,6 +146,8 @@ class ModelSerializer(serializers.ModelSerializer):
             "embeddings",
             "params",
             "metrics",
+            "test_metrics",
+            "training_completions",
             "deployed_in",
             "choices_group",
             "multi_label",

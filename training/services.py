@@ -20,10 +20,12 @@ from projects.labeling_config import LabelingConfig, parse_labeling_config
 from projects.models import Project
 from projects.permissions import Action, require
 from training import datasets, selectors
+from training.deploy_policy import as_policy, require_test_set
 from training.deployed import deployed_models
 from training.jobs.lifecycle import announce_finished, reap_lost_jobs
 from training.models import (
     ConfigChange,
+    EvaluationJob,
     JobStatus,
     ModelSource,
     NlpModel,
@@ -108,19 +110,29 @@ def ensure_project_free(project: Project) -> None:
         raise ConflictError(f"A training of project '{project.name}' is already queued or running.")
     if selectors.active_preannotation(project) is not None:
         raise ConflictError(f"A pre-annotation of project '{project.name}' is queued or running.")
+    if selectors.active_evaluation(project) is not None:
+        raise ConflictError(f"An evaluation in project '{project.name}' is queued or running.")
 
 
 def training_run_start(
     *,
     project: Project,
     actor: AbstractBaseUser | None,
-    deploy: bool,
+    deploy: Any,
     params: Any = None,
     trigger: str = Trigger.MANUAL,
 ) -> TrainingRun:
-    """Validate, create a queued run and enqueue it once the row is committed."""
+    """Validate, create a queued run and enqueue it once the row is committed.
+
+    ``deploy`` is api.md's value (``true``, ``false``, ``"if_better"``) or a stored policy.
+    """
     if actor is not None:
         require(project=project, user=actor, action=Action.MANAGE)
+    policy = as_policy(deploy)
+    # An active-learning run whose test set vanished still trains; it deploys nothing and says
+    # why in its results. A person asking for "if_better" is told at once.
+    if trigger == Trigger.MANUAL:
+        require_test_set(policy, project)
     parsed = parse_params(params)
     config = parse_labeling_config(project.labeling_config)
     types = _requested_types(config, parsed)
@@ -135,7 +147,7 @@ def training_run_start(
                     project=project,
                     created_by=actor,
                     trigger=trigger,
-                    deploy=deploy,
+                    deploy=policy,
                     params=parsed.as_dict(),
                     model_types=types,
                     results=[
@@ -253,6 +265,38 @@ def model_register(
         choices_group=choices_group,
         multi_label=multi_label,
     )
+
+
+# --- evaluation ----------------------------------------------------------------------------
+
+
+def evaluation_start(
+    *, model: NlpModel, project: Project, actor: AbstractBaseUser
+) -> EvaluationJob:
+    """Queue a re-score of ``model`` on ``project``'s test set (its own project's, or the one a
+    shared model is evaluated in); busy rules as pre-annotation."""
+    require(project=project, user=actor, action=Action.MANAGE)
+    if datasets.frozen_test_set(project=project).is_empty:
+        tag = project.test_tag
+        message = (
+            f"Project '{project.name}' has no test set: tag tasks '{tag}' and submit their "
+            "completions first."
+            if tag
+            else f"Project '{project.name}' has no test tag (project field test_tag)."
+        )
+        raise ValidationFailed(message, [{"field": "project", "message": message}])
+    with transaction.atomic():
+        Project.objects.select_for_update().get(pk=project.pk)
+        ensure_project_free(project)
+        try:
+            with transaction.atomic():
+                job = EvaluationJob.objects.create(project=project, model=model, created_by=actor)
+        except IntegrityError:
+            raise ConflictError(
+                f"An evaluation in project '{project.name}' is queued or running."
+            ) from None
+        transaction.on_commit(lambda: _enqueue("training.tasks.execute_evaluation", job.pk))
+    return job
 
 
 # --- pre-annotation --------------------------------------------------------------------------

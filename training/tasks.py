@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from training.jobs import lifecycle
 from training.jobs.supervisor import supervise
-from training.models import PreannotationJob, TrainingRun
+from training.models import EvaluationJob, PreannotationJob, TrainingRun
 
 
 def execute_training_run(run_id: int) -> None:
@@ -21,6 +21,12 @@ def execute_preannotation(job_id: int) -> None:
     job = PreannotationJob.objects.filter(pk=job_id).first()
     if job is not None:
         supervise(job, "run_preannotation")
+
+
+def execute_evaluation(job_id: int) -> None:
+    job = EvaluationJob.objects.filter(pk=job_id).first()
+    if job is not None:
+        supervise(job, "run_evaluation")
 
 
 def reap_lost_jobs() -> None:

@@ -21,7 +21,14 @@ from projects.models import Project
 from tests.activelearning.helpers import NER_PARAMS, TEXT, ner_result
 from training import services as training_services
 from training.jobs import lifecycle
-from training.models import JobStatus, NlpModel, PreannotationJob, TrainingRun, Trigger
+from training.models import (
+    DeployPolicy,
+    JobStatus,
+    NlpModel,
+    PreannotationJob,
+    TrainingRun,
+    Trigger,
+)
 
 
 def url(project: Project) -> str:
@@ -47,6 +54,20 @@ def running_run(project: Project, **extra: Any) -> TrainingRun:
         results=[{"model_type": "ner", "status": "running", "model": None, "error": ""}],
         **extra,
     )
+
+
+def deployed_results(deployed: bool) -> list[dict[str, Any]]:
+    """A finished NER result as the child writes it, saying whether its model was deployed."""
+    return [
+        {
+            "model_type": "ner",
+            "status": "succeeded",
+            "model": "ner_clinic_annotation_active_learning_v1",
+            "error": "",
+            "deployed": deployed,
+            "deploy_reason": "deployed: deploy is true" if deployed else "not deployed",
+        }
+    ]
 
 
 # --- settings API ------------------------------------------------------------------------------
@@ -214,7 +235,7 @@ def test_reaching_the_frequency_queues_exactly_one_active_learning_run(
     submit(make_task(TEXT))
     [run] = TrainingRun.objects.all()
     assert run.trigger == Trigger.ACTIVE_LEARNING and run.status == JobStatus.QUEUED
-    assert run.deploy is deploy
+    assert run.deploy == (DeployPolicy.ALWAYS if deploy else DeployPolicy.NEVER)
     assert run.params["epochs"] == 4 and run.model_types == ["ner"]
     assert run.created_by is None
     row = ActiveLearningSettings.objects.get(project=project)
@@ -283,7 +304,7 @@ def test_crossings_while_busy_collapse_into_one_pending_run_started_when_free(
     # The worker finishes the manual run: project_freed starts the one pending run.
     run_commit_hooks(lambda: lifecycle.job_finish(job=busy, status=JobStatus.SUCCEEDED))
     [run] = al_runs(project)
-    assert run.deploy is True and run.status == JobStatus.QUEUED
+    assert run.deploy == DeployPolicy.ALWAYS and run.status == JobStatus.QUEUED
     state = api(mike).get(url(project)).json()
     assert state["pending"] is False and state["completions_since_last_training"] == 0
 
@@ -416,7 +437,8 @@ def test_an_active_learning_deployment_queues_preannotation_of_the_open_tasks(
         status=JobStatus.RUNNING,
         model_types=["ner"],
         trigger=trigger,
-        deploy=deploy,
+        deploy=DeployPolicy.ALWAYS if deploy else DeployPolicy.NEVER,
+        results=deployed_results(deploy),
     )
     run_commit_hooks(lambda: lifecycle.job_finish(job=run, status=status))
     # The job row is what the worker would pick up (its enqueue is left uncommitted here).
@@ -434,7 +456,8 @@ def test_a_preannotation_that_cannot_start_is_logged_and_the_run_still_finishes(
         status=JobStatus.RUNNING,
         model_types=["ner"],
         trigger=Trigger.ACTIVE_LEARNING,
-        deploy=True,
+        deploy=DeployPolicy.ALWAYS,
+        results=deployed_results(True),
     )
     with caplog.at_level(logging.WARNING, logger="activelearning.services"):
         run_commit_hooks(lambda: lifecycle.job_finish(job=run, status=JobStatus.SUCCEEDED))
@@ -464,7 +487,8 @@ def test_after_a_deploying_run_preannotation_comes_first_then_the_waiting_trigge
     )
     training_services.deploy_models(project=project, models=[ner], actor=alice)
     enable(project, frequency=1, deploy=True)
-    run = running_run(project, trigger=Trigger.ACTIVE_LEARNING, deploy=True)
+    run = running_run(project, trigger=Trigger.ACTIVE_LEARNING, deploy=DeployPolicy.ALWAYS)
+    TrainingRun.objects.filter(pk=run.pk).update(results=deployed_results(True))
     submit(make_task(TEXT))  # crosses the threshold while the run trains: pending
     make_task(TEXT)
     assert ActiveLearningSettings.objects.get(project=project).pending is True
@@ -515,7 +539,7 @@ def test_fifty_concurrent_submissions_start_exactly_one_run(
     tasks = [make_task(TEXT) for _ in range(50)]
     assert submit_concurrently(tasks, anna) == []
     [run] = al_runs(project)
-    assert run.deploy is True
+    assert run.deploy == DeployPolicy.ALWAYS
     row = ActiveLearningSettings.objects.get(project=project)
     assert (row.completions_since_last_training, row.pending) == (0, False)
 

@@ -1,5 +1,6 @@
-"""Where a job keeps its files (the child's output, model logs): VAR_DIR/runs/<id> or
-VAR_DIR/preannotations/<id>. The supervisor writes there, the child too, the web zips the logs."""
+"""Where a job keeps its files (the child's output, model logs): VAR_DIR/runs/<id>,
+VAR_DIR/preannotations/<id> or VAR_DIR/evaluations/<id>. The supervisor writes there, the child
+too, the web zips the logs."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ from pathlib import Path
 
 from django.conf import settings
 
-from training.models import PreannotationJob, TrainingRun
+from training.models import EvaluationJob, Job, PreannotationJob, TrainingRun
 
-Job = TrainingRun | PreannotationJob
+KINDS: dict[type, str] = {
+    TrainingRun: "runs",
+    PreannotationJob: "preannotations",
+    EvaluationJob: "evaluations",
+}
 
 
 def job_dir(job: Job) -> Path:
-    kind = "runs" if isinstance(job, TrainingRun) else "preannotations"
+    kind = KINDS[type(job)]
     path = settings.VAR_DIR / kind / str(job.pk)
     path.mkdir(parents=True, exist_ok=True)
     return path

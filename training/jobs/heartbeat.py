@@ -16,11 +16,11 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from training.models import JobStatus, PreannotationJob, TrainingRun
+from training.models import Job, JobStatus
 
 
 class Heartbeat:
-    def __init__(self, job: TrainingRun | PreannotationJob) -> None:
+    def __init__(self, job: Job) -> None:
         self.model = type(job)
         self.job_id = job.pk
         self.parent = os.getppid()

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from projects.models import Project
-from training.models import ACTIVE_STATUSES, JobStatus, PreannotationJob, TrainingRun
+from training.models import ACTIVE_STATUSES, JOB_MODELS, Job, JobStatus, TrainingRun
 from training.signals import project_freed
 
 WORKER_LOST = "worker lost: the training process stopped without reporting a result"
@@ -29,7 +29,7 @@ def reap_lost_jobs(project: Project | None = None) -> None:
     when a worker starts), and before a job of ``project`` starts; never on a GET.
     """
     stale = timezone.now() - timedelta(seconds=settings.TRAINING_LEASE_SECONDS)
-    for model in (TrainingRun, PreannotationJob):
+    for model in JOB_MODELS:
         lost = model.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale)
         if project is not None:
             lost = lost.filter(project=project)
@@ -37,7 +37,7 @@ def reap_lost_jobs(project: Project | None = None) -> None:
             job_finish(job=job, status=JobStatus.FAILED, error=WORKER_LOST)
 
 
-def job_claim(*, job: TrainingRun | PreannotationJob) -> bool:
+def job_claim(*, job: Job) -> bool:
     """QUEUED -> RUNNING, at most once: a redelivered message finds nothing to claim."""
     now = timezone.now()
     claimed = (
@@ -48,9 +48,7 @@ def job_claim(*, job: TrainingRun | PreannotationJob) -> bool:
     return claimed == 1
 
 
-def job_finish(
-    *, job: TrainingRun | PreannotationJob, status: str, error: str = "", **fields: Any
-) -> bool:
+def job_finish(*, job: Job, status: str, error: str = "", **fields: Any) -> bool:
     """RUNNING -> a final status, at most once; frees the project and announces it."""
     updates: dict[str, Any] = {
         "status": status,
@@ -75,7 +73,7 @@ def job_finish(
     return finished == 1
 
 
-def announce_finished(job: TrainingRun | PreannotationJob) -> None:
+def announce_finished(job: Job) -> None:
     transaction.on_commit(lambda: project_freed.send(sender=type(job), job=job))
 
 

@@ -47,6 +47,10 @@ class RunContext:
     documents: list[datasets.Document]
     reasons: dict[str, int]
     run_dir: Path
+    #: What every new model is scored on, and "if_better" compares on.
+    test_set: datasets.FrozenTestSet = field(
+        default_factory=lambda: datasets.FrozenTestSet(documents=[], fingerprint="")
+    )
     spark: Any = None
     embeddings: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
