@@ -55,8 +55,9 @@ from activelearning.models import (
 )
 from projects.labeling_config import LabelingConfigError, parse_labeling_config
 from projects.models import Completion, CompletionStatus, Prediction, Project, Task
+from projects.selection import has_test_set
 from projects.selectors import tasks_visible_to
-from training.deploy_policy import api_value, has_test_set
+from training.deploy_policy import api_value
 from training.deployed import choices_margin
 from training.models import DeployPolicy, TrainingRun, Trigger
 

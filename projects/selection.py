@@ -169,3 +169,11 @@ def select_training_data(
                 completion_id = best_id
         result.tasks.append(SelectedTask(task_id, completion_id, reason))
     return result
+
+
+def has_test_set(project: Project) -> bool:
+    """Whether the project has a test set: a test-tagged task with a completion selected for it
+    (what ``"if_better"`` needs to compare on)."""
+    if not project.test_tag:
+        return False
+    return bool(select_training_data(project=project, test_set=True).selected_completion_ids())

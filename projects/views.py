@@ -37,6 +37,7 @@ from projects.models import (
     TaskStatus,
 )
 from projects.permissions import Action, can, is_site_admin, role_of
+from projects.selection import has_test_set
 
 TASKS_PER_PAGE = 50
 REVIEW_QUEUE_SIZE = 20
@@ -152,7 +153,13 @@ def setup(request: HttpRequest, name: str) -> HttpResponse:
         # Only site admins create accounts (POST /api/users/); the Team tab lets them create
         # one and add it to the team in one step.
         "can_create_users": is_site_admin(request.user),
-        "setup_data": {"project": project.name, "model_types": model_types},
+        "setup_data": {
+            "project": project.name,
+            "model_types": model_types,
+            # The deploy prompts offer "deploy if better" only when there is a set to compare on.
+            "has_test_set": has_test_set(project),
+            "test_tag": project.test_tag,
+        },
     }
     return render(request, "projects/setup.html", context)
 

@@ -60,7 +60,7 @@ class FrozenTestSet:
         return not self.documents
 
 
-def _documents(completion_ids: list[int]) -> list[Document]:
+def documents_of(completion_ids: list[int]) -> list[Document]:
     rows = (
         Completion.objects.filter(pk__in=completion_ids)
         .order_by("task_id")
@@ -79,13 +79,13 @@ def selected_documents(
     selection = select_training_data(
         project=project, tags=params.tags or None, completions=params.completions
     )
-    return _documents(selection.selected_completion_ids()), selection.counts
+    return documents_of(selection.selected_completion_ids()), selection.counts
 
 
 def frozen_test_set(*, project: Project, completions: str = "submitted") -> FrozenTestSet:
     """The test set as the selection rules pick it today (``params.completions`` included)."""
     selection = select_training_data(project=project, completions=completions, test_set=True)
-    documents = _documents(selection.selected_completion_ids())
+    documents = documents_of(selection.selected_completion_ids())
     digest = hashlib.sha256()
     for document in documents:
         digest.update(

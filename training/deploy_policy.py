@@ -20,7 +20,7 @@ from typing import Any
 
 from annolab.errors import ValidationFailed
 from projects.models import Project
-from training import datasets
+from projects.selection import has_test_set
 from training.models import DeployPolicy, NlpModel
 
 _FROM_API: dict[Any, DeployPolicy] = {
@@ -65,10 +65,6 @@ def require_test_set(policy: str, project: Project, *, field: str = "deploy") ->
     else:
         message = '"if_better" compares models on the test set, and the project has no test tag.'
     raise ValidationFailed(message, [{"field": field, "message": message}])
-
-
-def has_test_set(project: Project) -> bool:
-    return bool(project.test_tag) and not datasets.frozen_test_set(project=project).is_empty
 
 
 @dataclass(frozen=True)

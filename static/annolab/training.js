@@ -24,6 +24,10 @@
   const POLL_MS = 2000;
   const TYPE_NAMES = { ner: "NER", assertion: "assertion status", classification: "classification" };
 
+  // "Deploy if better" needs a test set to compare on (the server refuses it otherwise).
+  for (const node of root.querySelectorAll("[data-needs-test-set]")) node.hidden = !setup.has_test_set;
+  const DEPLOY_CHOICES = { deploy: true, train: false, if_better: "if_better" };
+
   const trainButton = document.getElementById("train-now");
   const progressBox = document.getElementById("training-progress");
   const progressText = progressBox.querySelector("[data-role=text]");
@@ -306,7 +310,7 @@
 
   trainButton.addEventListener("click", async () => {
     const choice = await ask(document.getElementById("deploy-dialog"));
-    if (choice !== "cancel") await startTraining(choice === "deploy");
+    if (choice !== "cancel") await startTraining(DEPLOY_CHOICES[choice]);
   });
 
   cancelButton.addEventListener("click", async () => {
@@ -376,43 +380,51 @@
   const MODEL_TYPE_TITLES = { ner: "NER", assertion: "Assertion status", classification: "Classification" };
 
   // One chart per model type: an entity label's F1 and a class's F1 are different scales, and
-  // one legend for both mixed them up.
+  // one legend for both mixed them up. A point is a model version at the number of completions
+  // it was trained on ("is more data helping?"): its test-set F1 when the project has a test set
+  // (comparable across versions), its validation F1 otherwise, and the caption says which.
   function renderChart(runs, modelsByName) {
     const plot = document.querySelector("#f1-chart [data-role=plot]");
-    const byType = new Map(); // model type -> one entry per evaluated run, oldest first: {run, f1}
-    for (const run of [...runs].reverse()) {
-      const f1ByType = new Map();
-      for (const name of run.models) {
-        const model = modelsByName.get(name);
-        const perLabel = model?.metrics?.per_label || {};
-        for (const [label, scores] of Object.entries(perLabel)) {
-          if (typeof scores.f1 !== "number") continue;
-          if (!f1ByType.has(model.type)) f1ByType.set(model.type, {});
-          f1ByType.get(model.type)[label] = scores.f1;
-        }
+    const caption = document.querySelector("#f1-chart [data-role=caption]");
+    const useTest = Boolean(setup.has_test_set);
+    caption.textContent = useTest
+      ? `Per-label test-set F1 (tasks tagged “${setup.test_tag}”) by training completions`
+      : "Per-label validation F1 by training completions (no test set)";
+    const byType = new Map(); // model type -> one point per model version: {model, n, f1}
+    const trained = [...modelsByName.values()]
+      .filter((model) => model.source === "trained")
+      .sort((a, b) => String(a.trained_at).localeCompare(String(b.trained_at)));
+    for (const model of trained) {
+      const scores = (useTest ? model.test_metrics : model.metrics)?.per_label || {};
+      const f1 = {};
+      for (const [label, value] of Object.entries(scores)) {
+        if (typeof value.f1 === "number") f1[label] = value.f1;
       }
-      for (const [type, f1] of f1ByType) {
-        if (!byType.has(type)) byType.set(type, []);
-        byType.get(type).push({ run, f1 });
-      }
+      if (!Object.keys(f1).length || typeof model.training_completions !== "number") continue;
+      if (!byType.has(model.type)) byType.set(model.type, []);
+      byType.get(model.type).push({ model, n: model.training_completions, f1 });
     }
     if (!byType.size) {
-      plot.replaceChildren(h("p", { class: "empty" }, "No evaluated run yet."));
+      plot.replaceChildren(h("p", { class: "empty" }, useTest ? "No model scored on the test set yet." : "No evaluated run yet."));
       return;
     }
     const order = Object.keys(MODEL_TYPE_TITLES);
     const types = [...byType.keys()].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    const what = useTest ? "test-set" : "validation";
     plot.replaceChildren(...types.map((type) => {
       const title = MODEL_TYPE_TITLES[type] || type;
-      return h("figure", { class: "chart-part", "data-model-type": type },
-        h("figcaption", {}, title), ...drawChart(byType.get(type), `${title}: per-label F1 by training run`));
+      const points = byType.get(type).sort((a, b) => a.n - b.n);
+      return h("figure", { class: "chart-part", "data-model-type": type, "data-scores": what },
+        h("figcaption", {}, title), ...drawChart(points, `${title}: per-label ${what} F1 by training completions`));
     }));
   }
 
   function drawChart(points, description) {
     const labels = [...new Set(points.flatMap((p) => Object.keys(p.f1)))].sort();
-    const W = 420, H = 180, L = 32, R = 10, T = 10, B = 24;
-    const x = (i) => (points.length === 1 ? L + (W - L - R) / 2 : L + (i * (W - L - R)) / (points.length - 1));
+    const W = 420, H = 190, L = 32, R = 14, T = 10, B = 34;
+    const low = Math.min(...points.map((p) => p.n)), high = Math.max(...points.map((p) => p.n));
+    // Proportional to the number of completions; one version alone sits in the middle.
+    const x = (n) => (high === low ? L + (W - L - R) / 2 : L + ((n - low) * (W - L - R)) / (high - low));
     const y = (v) => T + (1 - v) * (H - T - B);
     const ns = "http://www.w3.org/2000/svg";
     const svg = (tag, attributes, ...children) => {
@@ -426,20 +438,21 @@
       chart.append(svg("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "gridline" }));
       chart.append(svg("text", { x: L - 4, y: y(v) + 4, "text-anchor": "end", class: "axis" }, v.toFixed(1)));
     }
-    points.forEach((p, i) => {
-      chart.append(svg("text", { x: x(i), y: H - 6, "text-anchor": "middle", class: "axis" }, `#${p.run.id}`));
-    });
+    for (const n of [...new Set(points.map((p) => p.n))]) {
+      chart.append(svg("text", { x: x(n), y: H - 18, "text-anchor": "middle", class: "axis" }, String(n)));
+    }
+    chart.append(svg("text", { x: (L + W - R) / 2, y: H - 4, "text-anchor": "middle", class: "axis" }, "training completions"));
     labels.forEach((label, index) => {
       const color = PALETTE[index % PALETTE.length];
-      const mine = points.map((p, i) => [i, p.f1[label]]).filter(([, v]) => v !== undefined);
+      const mine = points.filter((p) => p.f1[label] !== undefined);
       if (mine.length > 1) {
         chart.append(svg("polyline", {
-          points: mine.map(([i, v]) => `${x(i)},${y(v)}`).join(" "), fill: "none", stroke: color, "stroke-width": 2,
+          points: mine.map((p) => `${x(p.n)},${y(p.f1[label])}`).join(" "), fill: "none", stroke: color, "stroke-width": 2,
         }));
       }
-      for (const [i, v] of mine) {
-        const dot = svg("circle", { cx: x(i), cy: y(v), r: 3, fill: color });
-        dot.append(svg("title", {}, `${label}: F1 ${v.toFixed(2)} (run #${points[i].run.id})`));
+      for (const p of mine) {
+        const dot = svg("circle", { cx: x(p.n), cy: y(p.f1[label]), r: 3, fill: color });
+        dot.append(svg("title", {}, `${label}: F1 ${p.f1[label].toFixed(2)} (${p.model.name}, ${p.n} completions)`));
         chart.append(dot);
       }
     });
@@ -494,7 +507,8 @@
     alInfo.textContent = settings.enabled
       ? `${since ?? 0} of ${settings.frequency} completions since the last training` +
         `${settings.pending ? " · a training is pending" : ""}; new models are ` +
-        `${settings.deploy ? "deployed automatically" : "not deployed automatically"}.`
+        `${{ true: "deployed automatically", false: "not deployed automatically",
+          if_better: "deployed when their test-set F1 is at least the deployed model's" }[settings.deploy]}.`
       : "Off: models are trained only with Train Now.";
     alError.hidden = true;
   }
@@ -548,7 +562,7 @@
       alSwitch.checked = false;
       return;
     }
-    await saveActiveLearning({ enabled: true, deploy: choice === "deploy" });
+    await saveActiveLearning({ enabled: true, deploy: DEPLOY_CHOICES[choice] });
   });
   alFrequency.addEventListener("change", () => saveActiveLearning({ frequency: Number(alFrequency.value) }));
   alStrategy.addEventListener("change", () => saveActiveLearning({ strategy: alStrategy.value }));

@@ -57,6 +57,7 @@ def register_trained_model(run: TrainingRun, *, log: str = "") -> NlpModel:
         trigger=run.trigger,
         training_run=run,
         params=run.params,
+        training_completions=12,
         metrics={
             "micro": {"precision": 0.8, "recall": 0.8, "f1": 0.8},
             "macro": {"precision": 0.75, "recall": 0.75, "f1": 0.75},
@@ -240,7 +241,7 @@ def test_train_now_shows_progress_success_and_the_model_is_deployed_from_the_mod
     expect(progress).to_contain_text("queued")
     expect(train).to_be_disabled()
     run = TrainingRun.objects.get(project=labelled)
-    assert (run.status, run.deploy, run.model_types) == (JobStatus.QUEUED, True, ["ner"])
+    assert (run.status, run.deploy, run.model_types) == (JobStatus.QUEUED, "always", ["ner"])
     assert run.params["epochs"] == 4
 
     assert lifecycle.job_claim(job=run)
