@@ -199,6 +199,30 @@ def project_config_bind_models(*, project: Project, models: list[lc.KnownModel])
     return old, new
 
 
+@transaction.atomic
+def project_config_set_bindings(
+    *, project: Project, bindings: Mapping[str, str | None]
+) -> tuple[str, str]:
+    """A restore: give each tag of ``bindings`` exactly its model (None: none), re-validate,
+    store; (old, new) config. The training app checked the caller's role and the models.
+    """
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    old = project.labeling_config
+    try:
+        new = lc.set_bindings(old, bindings, known_models(project))
+    except lc.LabelingConfigError as exc:
+        raise ValidationFailed(
+            "Restoring would make the labeling config invalid; nothing was changed.",
+            [
+                {"message": e.message, "line": e.line, "field": "labeling_config"}
+                for e in exc.errors
+            ],
+        ) from exc
+    project.labeling_config = new
+    project.save(update_fields=["labeling_config"])
+    return old, new
+
+
 def project_delete(*, project: Project, actor: AbstractBaseUser) -> None:
     require(project=project, user=actor, action=Action.DELETE_PROJECT)
     project.delete()

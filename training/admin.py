@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from annolab.errors import NotAllowed, ValidationFailed
 from training import services
-from training.models import ConfigChange, NlpModel, PreannotationJob, TrainingRun
+from training.models import Deployment, NlpModel, PreannotationJob, TrainingRun
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -99,8 +99,11 @@ class PreannotationJobAdmin(ReadOnlyAdmin):
     readonly_fields = [f.name for f in PreannotationJob._meta.fields]
 
 
-@admin.register(ConfigChange)
-class ConfigChangeAdmin(ReadOnlyAdmin):
-    list_display = ["project", "model_names", "changed_by", "changed_at"]
-    list_filter = ["project"]
-    readonly_fields = [f.name for f in ConfigChange._meta.fields]
+@admin.register(Deployment)
+class DeploymentAdmin(ReadOnlyAdmin):
+    """Every deployment with the config text before and after (restore it from the page)."""
+
+    list_display = ["id", "project", "trigger", "model_names", "actor", "created_at"]
+    list_filter = ["trigger", "project"]
+    readonly_fields = [f.name for f in Deployment._meta.fields]
+    list_select_related = ["project", "actor"]

@@ -23,7 +23,14 @@ from projects.serializers import ProjectSerializer
 from training import selectors, services
 from training import serializers as s
 from training.jobs.directory import job_dir
-from training.models import EvaluationJob, ModelType, NlpModel, PreannotationJob, TrainingRun
+from training.models import (
+    Deployment,
+    EvaluationJob,
+    ModelType,
+    NlpModel,
+    PreannotationJob,
+    TrainingRun,
+)
 
 
 class TrainingListView(ListView):
@@ -183,6 +190,26 @@ class DeployView(APIView):
         project = services.deploy_by_name(
             project=project, names=body.validated_data["models"], actor=request.user
         )
+        return Response(ProjectSerializer(project).data)
+
+
+class DeploymentListView(ListView):
+    """The project's deployments, newest first: what each bound, before and after."""
+
+    @extend_schema(responses=s.DeploymentSerializer(many=True))
+    def get(self, request: Request, name: str) -> Response:
+        project = project_for(request, name, Action.MANAGE)
+        records = selectors.deployments_of(project)
+        return self.paginated(request, records, s.DeploymentSerializer)
+
+
+class DeploymentRestoreView(APIView):
+    @extend_schema(request=None, responses=ProjectSerializer)
+    def post(self, request: Request, name: str, deployment_id: int) -> Response:
+        project = project_for(request, name, Action.MANAGE)
+        # Another project's record is as unknown here as a made-up id.
+        record = get_object_or_404(Deployment, project=project, pk=deployment_id)
+        project = services.deployment_restore(deployment=record, actor=request.user)
         return Response(ProjectSerializer(project).data)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from projects.models import Project
 
@@ -201,23 +202,52 @@ class NlpModel(models.Model):
         return value if isinstance(value, int | float) else None
 
 
-class ConfigChange(models.Model):
-    """A deployment's edit of a labeling config, kept so an operator can see and undo it."""
+class DeploymentTrigger(models.TextChoices):
+    """What made a deployment: a person (page, API, admin), a training run's trigger, a restore."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="config_changes")
-    model_names = models.JSONField(default=list)
-    old_config = models.TextField()
-    new_config = models.TextField()
-    changed_by = models.ForeignKey(
+    MANUAL = "manual", "Manual"
+    ACTIVE_LEARNING = "active_learning", "Active learning"
+    RESTORE = "restore", "Restore"
+
+
+class Deployment(models.Model):
+    """One call of ``training.services.deploy_models`` or a restore: who, when, why, and the
+    models bound before and after, so a team can see what changed and roll it back.
+
+    ``before`` and ``after`` are the config's full binding maps, ``{tag: model name or null}``
+    (``projects.labeling_config.bindings``), not only the tags that changed. A *tag* is a
+    readable key per bindable place of the config: a ``<Label>``'s value for NER and assertion
+    labels, a ``<Choices>`` name for classification; where the same natural key belongs to more
+    than one place (the same label value in two ``<Labels>`` groups, or a label value that is
+    also a ``<Choices>`` name) each such label is keyed ``"<Labels name>/<value>"``. A record is
+    kept even when the config text did not change (the models were bound already).
+
+    It replaced ``ConfigChange`` (migration 0005 carried its rows over): ``old_config`` and
+    ``new_config`` are the text an operator can compare in the admin.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="deployments")
+    created_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    trigger = models.CharField(max_length=20, choices=DeploymentTrigger.choices)
+    #: The models asked for (a restore: the models of the record's ``after``).
+    model_names = models.JSONField(default=list)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
     training_run = models.ForeignKey(
-        TrainingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        TrainingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments"
     )
-    changed_at = models.DateTimeField(auto_now_add=True)
+    restored_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="restores"
+    )
+    old_config = models.TextField(blank=True, default="")
+    new_config = models.TextField(blank=True, default="")
 
     class Meta:
-        ordering = ["-changed_at", "-id"]
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "-created_at"], name="deployment_project_time")]
 
     def __str__(self) -> str:
-        return f"deployment of {', '.join(self.model_names)} to {self.project_id}"
+        return f"deployment {self.pk} of {self.project_id} ({self.trigger})"

@@ -11,6 +11,7 @@ from projects.permissions import is_site_admin
 from training.models import (
     ACTIVE_STATUSES,
     JOB_MODELS,
+    Deployment,
     EvaluationJob,
     NlpModel,
     PreannotationJob,
@@ -62,6 +63,11 @@ def as_known_model(model: NlpModel) -> KnownModel:
         source=model.source,  # type: ignore[arg-type]
         group=model.choices_group or None,
     )
+
+
+def deployments_of(project: Project) -> QuerySet[Deployment]:
+    """The project's deployment records, newest first, with the actor's name in the same query."""
+    return project.deployments.select_related("actor").order_by("-created_at", "-id")
 
 
 def active_training(project: Project) -> TrainingRun | None:

@@ -9,10 +9,11 @@ from rest_framework import serializers
 
 from annolab import fields
 from annolab.errors import ValidationFailed
+from projects.labeling_config import binding_map, changed_tags
 from projects.models import Prediction, Project
 from projects.selectors import projects_visible_to
 from training.deploy_policy import api_value, parse_deploy
-from training.models import EvaluationJob, NlpModel, PreannotationJob, TrainingRun
+from training.models import Deployment, EvaluationJob, NlpModel, PreannotationJob, TrainingRun
 from training.selectors import models_deployed_in
 
 
@@ -164,6 +165,50 @@ class ModelSerializer(serializers.ModelSerializer):
 
 class DeploySerializer(serializers.Serializer):
     models = serializers.ListField(child=fields.CharField(), allow_empty=False)
+
+
+class BindingChangeSerializer(serializers.Serializer):
+    tag = fields.CharField()
+    before = fields.CharField(allow_null=True)
+    after = fields.CharField(allow_null=True)
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    """api.md's deployment: ``before``/``after`` are full ``{tag: model or null}`` maps; the
+    extra ``changes`` lists only the tags whose model differs, in config order."""
+
+    actor = fields.CharField(source="actor.username", default=None, read_only=True, allow_null=True)
+    before = serializers.DictField(child=fields.CharField(allow_null=True), read_only=True)
+    after = serializers.DictField(child=fields.CharField(allow_null=True), read_only=True)
+    models = serializers.ListField(child=fields.CharField(), source="model_names", read_only=True)
+    training_run = fields.IntegerField(source="training_run_id", read_only=True, allow_null=True)
+    restored_from = fields.IntegerField(source="restored_from_id", read_only=True, allow_null=True)
+    changes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Deployment
+        fields = [
+            "id",
+            "created_at",
+            "actor",
+            "trigger",
+            "before",
+            "after",
+            "changes",
+            "models",
+            "training_run",
+            "restored_from",
+        ]
+
+    @extend_schema_field(BindingChangeSerializer(many=True))
+    def get_changes(self, record: Deployment) -> list[dict[str, str | None]]:
+        # jsonb keeps its own key order, so the config text gives the order people wrote.
+        order = {tag: position for position, tag in enumerate(binding_map(record.new_config))}
+        tags = changed_tags(record.before, record.after)
+        return [
+            {"tag": tag, "before": record.before.get(tag), "after": record.after.get(tag)}
+            for tag in sorted(tags, key=lambda tag: order.get(tag, len(order)))
+        ]
 
 
 def run_data(run: TrainingRun | None) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ reap) are in ``training.jobs.lifecycle``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -16,7 +17,12 @@ from django.utils import timezone
 
 from annolab.errors import ConflictError, ValidationFailed
 from projects import services as project_services
-from projects.labeling_config import LabelingConfig, parse_labeling_config
+from projects.labeling_config import (
+    LabelingConfig,
+    binding_map,
+    binding_places,
+    parse_labeling_config,
+)
 from projects.models import Project
 from projects.permissions import Action, require
 from training import datasets, selectors
@@ -24,7 +30,8 @@ from training.deploy_policy import as_policy, require_test_set
 from training.deployed import deployed_models
 from training.jobs.lifecycle import announce_finished, reap_lost_jobs
 from training.models import (
-    ConfigChange,
+    Deployment,
+    DeploymentTrigger,
     EvaluationJob,
     JobStatus,
     ModelSource,
@@ -192,6 +199,7 @@ def training_run_cancel(*, run: TrainingRun, actor: AbstractBaseUser) -> Trainin
 # --- deployment ------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def deploy_models(
     *,
     project: Project,
@@ -199,20 +207,134 @@ def deploy_models(
     actor: AbstractBaseUser | None,
     run: TrainingRun | None = None,
 ) -> Project:
-    """Bind models to every config tag they can predict, except labels of registered models."""
+    """Bind models to every config tag they can predict, except labels of registered models.
+
+    Every deployment goes through here (the API, the admin action, a run that deploys), so here
+    is where it is recorded: one ``Deployment`` per call, even when every model was bound
+    already, with the trigger of the run that asked (``manual`` for a person).
+    """
     if actor is not None:
         require(project=project, user=actor, action=Action.MANAGE)
     known = [selectors.as_known_model(m) for m in models]
     old, new = project_services.project_config_bind_models(project=project, models=known)
-    if old != new:
-        ConfigChange.objects.create(
-            project=project,
-            model_names=[m.name for m in models],
-            old_config=old,
-            new_config=new,
-            changed_by=actor,
-            training_run=run,
+    _record_deployment(
+        project=project,
+        old=old,
+        new=new,
+        actor=actor,
+        trigger=run.trigger if run is not None else DeploymentTrigger.MANUAL,
+        model_names=[m.name for m in models],
+        run=run,
+    )
+    project.refresh_from_db()
+    return project
+
+
+def _record_deployment(
+    *,
+    project: Project,
+    old: str,
+    new: str,
+    actor: AbstractBaseUser | None,
+    trigger: str,
+    model_names: list[str],
+    run: TrainingRun | None = None,
+    restored_from: Deployment | None = None,
+) -> Deployment:
+    return Deployment.objects.create(
+        project=project,
+        actor=actor,
+        trigger=trigger,
+        model_names=model_names,
+        before=binding_map(old),
+        after=binding_map(new),
+        training_run=run,
+        restored_from=restored_from,
+        old_config=old,
+        new_config=new,
+    )
+
+
+def model_load_problem(model: NlpModel) -> str | None:
+    """Why ``model`` could not be loaded from its folder, or None; checked without Spark.
+
+    A saved Spark PipelineModel is a folder with ``metadata/`` (and ``stages/``); the web
+    process has no JVM, so the folder's shape is what it can check before binding the model.
+    """
+    if not model.path:
+        return f"Model '{model.name}' no longer loads: it has no folder."
+    folder = Path(model.path)
+    if not folder.is_dir():
+        return f"Model '{model.name}' no longer loads: its folder {folder} is missing."
+    if not (folder / "metadata").is_dir():
+        return (
+            f"Model '{model.name}' no longer loads: its folder {folder} has no metadata/ "
+            "(not a saved Spark PipelineModel)."
         )
+    return None
+
+
+@transaction.atomic
+def deployment_restore(*, deployment: Deployment, actor: AbstractBaseUser) -> Project:
+    """Bind the record's ``after`` again: every tag it knows gets exactly its model back
+    (a tag it had unbound is unbound), tags the config gained since keep theirs.
+
+    All or nothing: a tag that is gone from today's config, or a model that is deleted, no
+    longer usable in the project, of the wrong type for its tag, or whose folder does not load,
+    is a 400 naming ``after.<tag>``, and the config stays as it is (a tag the record had
+    unbound and that is gone is skipped: there is nothing to restore there). Like any
+    deployment it is allowed while a job runs (a pre-annotation keeps the models it loaded).
+    The restore is itself recorded, trigger ``restore``, pointing at the record it restored.
+    """
+    project = deployment.project
+    require(project=project, user=actor, action=Action.MANAGE)
+    # The lock first: the checks below read the config that the rewrite will change.
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    places = binding_places(project.labeling_config)
+    # A tag the record had unbound and that is gone since asks for nothing: old records stay
+    # restorable after a label without a model was renamed or removed.
+    wanted = {
+        tag: name for tag, name in deployment.after.items() if name is not None or tag in places
+    }
+    names = {name for name in wanted.values() if name}
+    registry = {m.name: m for m in NlpModel.objects.filter(name__in=names)}
+    usable = set(
+        selectors.models_usable_in(project.pk).filter(name__in=names).values_list("name", flat=True)
+    )
+    errors: list[dict[str, Any]] = []
+    for tag, name in wanted.items():
+        problem = None
+        place = places.get(tag)
+        model = registry.get(name or "")
+        if place is None:
+            problem = f"The labeling config no longer has the tag '{tag}'."
+        elif name is None:
+            continue
+        elif model is None:
+            problem = f"Model '{name}' no longer exists."
+        elif name not in usable:
+            problem = f"Model '{name}' can no longer be used in project '{project.name}'."
+        elif model.type != place.kind:
+            problem = (
+                f"Model '{name}' is a {model.type} model; the tag '{tag}' now takes a "
+                f"{place.kind} model."
+            )
+        else:
+            problem = model_load_problem(model)
+        if problem:
+            errors.append({"field": f"after.{tag}", "message": problem})
+    if errors:
+        raise ValidationFailed(f"{errors[0]['message']} Nothing was restored.", errors)
+    old, new = project_services.project_config_set_bindings(project=project, bindings=wanted)
+    _record_deployment(
+        project=project,
+        old=old,
+        new=new,
+        actor=actor,
+        trigger=DeploymentTrigger.RESTORE,
+        model_names=sorted(names),
+        restored_from=deployment,
+    )
     project.refresh_from_db()
     return project
 

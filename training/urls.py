@@ -18,6 +18,12 @@ urlpatterns = [
     ),
     route("projects/<str:name>/status", api.ProjectStatusView.as_view(), "project-status"),
     route("projects/<str:name>/deploy", api.DeployView.as_view(), "deploy"),
+    route("projects/<str:name>/deployments", api.DeploymentListView.as_view(), "deployments"),
+    route(
+        "projects/<str:name>/deployments/<int:deployment_id>/restore",
+        api.DeploymentRestoreView.as_view(),
+        "deployment-restore",
+    ),
     route(
         "projects/<str:name>/preannotations", api.PreannotationListView.as_view(), "preannotations"
     ),

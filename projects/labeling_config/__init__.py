@@ -11,10 +11,17 @@ The XML comes from users, so it is parsed defensively: a size cap before parsing
 
 Its modules: ``types`` (the limits, tag sets, known models, errors and the typed config),
 ``reading`` (the hardened XML reader), ``validation`` (``validate_labeling_config`` and
-``parse_labeling_config``) and ``deployment`` (``bind_models``).
+``parse_labeling_config``), ``deployment`` (``bind_models``, ``set_bindings``) and ``bindings``
+(the ``{tag: model}`` map a deployment record keeps).
 """
 
-from projects.labeling_config.deployment import bind_models
+from projects.labeling_config.bindings import (
+    BindingPlace,
+    binding_map,
+    binding_places,
+    changed_tags,
+)
+from projects.labeling_config.deployment import bind_models, set_bindings
 from projects.labeling_config.types import (
     ASSERTION_NER_MODEL_MESSAGE,
     CONTROL_TAGS,
@@ -40,6 +47,7 @@ from projects.labeling_config.validation import parse_labeling_config, validate_
 
 __all__ = [
     "ASSERTION_NER_MODEL_MESSAGE",
+    "BindingPlace",
     "CONTROL_TAGS",
     "LAYOUT_TAGS",
     "MAX_CONFIG_BYTES",
@@ -59,6 +67,10 @@ __all__ = [
     "ModelType",
     "ObjectTag",
     "bind_models",
+    "binding_map",
+    "binding_places",
+    "changed_tags",
     "parse_labeling_config",
+    "set_bindings",
     "validate_labeling_config",
 ]

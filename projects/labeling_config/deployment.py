@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from projects.labeling_config.bindings import binding_places
 from projects.labeling_config.reading import Element, read_config
 from projects.labeling_config.types import ConfigError, KnownModel, LabelingConfigError
 from projects.labeling_config.validation import validate_labeling_config
@@ -62,6 +63,51 @@ def bind_models(
         start, end = item.span
         text = text[:start] + _set_model_attribute(text[start:end], new_models[index]) + text[end:]
     errors = validate_labeling_config(text, effective)
+    if errors:
+        raise LabelingConfigError(errors)
+    return text
+
+
+def set_bindings(
+    xml: str, bindings: Mapping[str, str | None], known_models: Mapping[str, KnownModel]
+) -> str:
+    """A restore: the config text with each tag of ``bindings`` (``bindings.binding_places``'
+    keys) naming exactly its model, or no model where it maps to None; nothing else changed.
+
+    Unlike ``bind_models`` there is no rule about registered models: the caller asks for an
+    exact set of bindings, which it has checked. Tags not in ``bindings`` keep their model.
+    Raises ``LabelingConfigError`` for a tag the config does not have, or an invalid result.
+    """
+    document, errors = read_config(xml)
+    if errors:
+        raise LabelingConfigError(errors)
+    elements = document.elements if document is not None else []
+    places = binding_places(xml)
+    missing = [tag for tag in bindings if tag not in places]
+    if missing:
+        raise LabelingConfigError(
+            [ConfigError(f'The labeling config has no tag "{tag}" to bind') for tag in missing]
+        )
+    text = xml
+    wanted = {places[tag].element: model for tag, model in bindings.items()}
+    for index in sorted(wanted, reverse=True):
+        item = elements[index]
+        if (item.element.get("model") or None) == wanted[index]:
+            continue
+        if item.span is None:
+            raise LabelingConfigError(
+                [ConfigError("The labeling config could not be rewritten safely", item.line)]
+            )
+        start, end = item.span
+        model = wanted[index]
+        opening = text[start:end]
+        rewritten = (
+            _remove_model_attribute(opening)
+            if model is None
+            else _set_model_attribute(opening, model)
+        )
+        text = text[:start] + rewritten + text[end:]
+    errors = validate_labeling_config(text, known_models)
     if errors:
         raise LabelingConfigError(errors)
     return text
@@ -133,6 +179,18 @@ def _set_model_attribute(opening_tag: str, model_name: str) -> str:
         position = attribute.end()
     added = f' model="{_escape_attribute(model_name, chr(34))}"'
     return opening_tag[:position] + added + opening_tag[position:]
+
+
+def _remove_model_attribute(opening_tag: str) -> str:
+    """``opening_tag`` without its ``model`` attribute (and the space before it)."""
+    name_end = re.match(r"<[^\s/>]+", opening_tag)
+    assert name_end is not None  # the tag came from _MARKUP, which requires a name
+    position = name_end.end()
+    while (attribute := _ATTRIBUTE.match(opening_tag, position)) is not None:
+        if attribute.group("name") == "model":
+            return opening_tag[: attribute.start()] + opening_tag[attribute.end() :]
+        position = attribute.end()
+    return opening_tag
 
 
 def _escape_attribute(value: str, quote: str) -> str:

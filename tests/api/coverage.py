@@ -74,6 +74,7 @@ _TRAINING_API = "tests/training/test_training_api.py"
 _PREANNOTATION_API = "tests/training/test_preannotation.py"
 _AL_SETTINGS = "tests/activelearning/test_settings_and_counting.py"
 _NEXT_TASK = "tests/activelearning/test_next_task.py"
+_DEPLOYMENTS = "tests/training/test_deployments.py"
 
 ROWS: dict[tuple[str, str], list[str]] = {
     # Auth and users
@@ -239,6 +240,24 @@ ROWS: dict[tuple[str, str], list[str]] = {
         f"{_MODELS}::test_deploy_is_for_owner_and_manager",
         f"{_TRAINING_API}::test_deploy_binds_models_and_leaves_registered_labels_alone",
     ],
+    ("GET", "/api/projects/{name}/deployments/"): [
+        f"{_DEPLOYMENTS}::test_a_manual_deploy_is_recorded_with_the_full_maps_and_listed_newest_first",
+        f"{_DEPLOYMENTS}::test_a_deploy_that_changes_nothing_is_recorded_too",
+        f"{_DEPLOYMENTS}::test_a_runs_deploy_records_the_run_and_its_trigger",
+        f"{_DEPLOYMENTS}::test_the_admin_action_is_a_recorded_manual_deployment",
+        f"{_DEPLOYMENTS}::test_the_list_is_paginated",
+        f"{_DEPLOYMENTS}::test_roles",
+    ],
+    ("POST", "/api/projects/{name}/deployments/{id}/restore"): [
+        f"{_DEPLOYMENTS}::test_restore_binds_exactly_the_recorded_models_and_is_itself_recorded",
+        f"{_DEPLOYMENTS}::test_restore_leaves_tags_the_config_gained_since_alone",
+        f"{_DEPLOYMENTS}::test_restore_of_a_deleted_model_is_400_naming_it_and_changes_nothing",
+        f"{_DEPLOYMENTS}::test_restore_of_a_model_whose_folder_is_gone_is_400_naming_it",
+        f"{_DEPLOYMENTS}::test_restore_of_a_folder_without_metadata_is_400",
+        f"{_DEPLOYMENTS}::test_restore_of_a_tag_removed_since_is_400_naming_it",
+        f"{_DEPLOYMENTS}::test_restore_of_an_unknown_or_other_projects_record_is_404",
+        f"{_DEPLOYMENTS}::test_roles",
+    ],
     # Pre-annotation
     ("POST", "/api/projects/{name}/preannotations/"): [
         f"{_PREANNOTATION_API}::test_start_queues_the_open_tasks_and_enqueues_on_commit",
@@ -286,8 +305,6 @@ _ML_BACKEND = "issue 20 (not built yet)"
 PENDING: dict[tuple[str, str], str] = {
     ("POST", "/api/models/{model}/evaluate"): _LATER,
     ("GET", "/api/models/{model}/usefulness"): _LATER,
-    ("GET", "/api/projects/{name}/deployments/"): _LATER,
-    ("POST", "/api/projects/{name}/deployments/{id}/restore"): _LATER,
     ("GET", "/api/models/{model}/download"): _LATER,
     ("POST", "/api/models/"): _LATER,
     ("GET", "/ml/{project}/health"): _ML_BACKEND,

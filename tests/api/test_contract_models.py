@@ -16,7 +16,7 @@ from projects.models import Project
 from tests.api.contract import MODEL, PROJECT, assert_error, assert_page, carries
 from tests.training.test_training_api import model_row
 from training import services
-from training.models import ConfigChange, NlpModel, TrainingRun
+from training.models import Deployment, NlpModel, TrainingRun
 
 NER = "ner_clinic_annotation_manual_v1"
 
@@ -155,7 +155,7 @@ def test_deploy_names_models_when_one_is_unknown_or_of_another_project(
     assert_error(api(mike).post(url, {}, format="json"), 400, field="models")
     assert_error(api(mike).post(url, {"models": NER}, format="json"), 400, field="models")
     assert Project.objects.get(pk=project.pk).labeling_config == project.labeling_config
-    assert not ConfigChange.objects.exists()
+    assert not Deployment.objects.exists()
 
 
 def test_deploy_of_an_invalid_combination_is_400(api: Any, mike: Any, project: Project) -> None:

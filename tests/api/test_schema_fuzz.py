@@ -42,9 +42,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from projects import services as project_services
+from projects.labeling_config import binding_map
 from projects.models import Membership, Prediction, Project, Role, Task
 from tests.personas import MIXED_CONFIG, choice, make_user, span
 from training.models import (
+    Deployment,
     JobStatus,
     ModelSource,
     NlpModel,
@@ -131,8 +133,20 @@ def _realistic_project(owner: Any) -> dict[str, Any]:
         status=JobStatus.SUCCEEDED,
         done=1,
     )
+    # A deployment record whose restore succeeds (its models are the config's): a 200 to check.
+    bindings = binding_map(project.labeling_config)
+    deployment = Deployment.objects.create(
+        project=project,
+        actor=owner,
+        trigger="manual",
+        before=bindings,
+        after=bindings,
+        old_config=project.labeling_config,
+        new_config=project.labeling_config,
+    )
     return {
         "name": project.name,
+        "deployment_id": deployment.pk,
         "task_id": tasks[0].pk,
         "completion_id": completion.pk,
         "run_id": run.pk,
@@ -207,6 +221,7 @@ PAGINATED_LISTS = [
     "/api/projects/{name}/tasks/",
     "/api/projects/{name}/tasks/{task_id}/completions/",
     "/api/projects/{name}/trainings/",
+    "/api/projects/{name}/deployments/",
     "/api/models/",
 ]
 

@@ -75,7 +75,14 @@ def test_train_now_end_to_end(
     assert {p["epochs"] for p in seen_progress} == {3}
     model_name = "ner_ner-e2e_annotation_manual_v1"
     assert run.results == [
-        {"model_type": "ner", "status": "succeeded", "model": model_name, "error": ""}
+        {
+            "model_type": "ner",
+            "status": "succeeded",
+            "model": model_name,
+            "error": "",
+            "deployed": True,
+            "deploy_reason": "deployed: deploy is true",
+        }
     ]
 
     # the model list carries entity-level metrics
@@ -103,6 +110,15 @@ def test_train_now_end_to_end(
     assert f'<Label value="Symptom" model="{model_name}"/>' in config
     assert f'<Label value="Disease" model="{registered.name}"/>' in config
     assert "<!-- entities only -->" in config
+    # the run's deployment is recorded; a restore checks each model's folder on disk: the real
+    # saved model passes, the registered one (no folder at /models/x) is named
+    deployments = f"/api/projects/{project.name}/deployments/"
+    (record,) = api(mike).get(deployments).json()["results"]
+    assert record["trigger"] == "manual" and record["actor"] is None
+    assert record["training_run"] == run_id and record["after"]["Symptom"] == model_name
+    refused = api(mike).post(f"{deployments}{record['id']}/restore")
+    assert refused.status_code == 400
+    assert [e["field"] for e in refused.json()["errors"]] == ["after.Disease"]
 
     status = api(mike).get(f"/api/projects/{project.name}/status").json()
     assert status["busy"] is False and status["last_training"]["id"] == run_id

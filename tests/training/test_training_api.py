@@ -14,7 +14,7 @@ from tests.personas import span
 from training import services, tasks
 from training.jobs import lifecycle
 from training.models import (
-    ConfigChange,
+    Deployment,
     JobStatus,
     ModelSource,
     NlpModel,
@@ -210,7 +210,7 @@ def test_deploy_binds_models_and_leaves_registered_labels_alone(
     assert f'<Label value="Absent" assertion="true" model="{assertion.name}"/>' in config
     assert f'<Choices name="age" toName="text" choice="single" model="{age.name}">' in config
     assert '<Choices name="smoking" toName="text" choice="multiple">' in config
-    assert ConfigChange.objects.filter(project=project).count() == 2
+    assert Deployment.objects.filter(project=project).count() == 2
     detail = api(mike).get(f"/api/models/{ner.name}/").json()
     assert detail["deployed_in"] == ["clinic"] and detail["source"] == "trained"
 
