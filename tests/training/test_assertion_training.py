@@ -74,7 +74,14 @@ def test_assertion_model_end_to_end(
     assert run.status == JobStatus.SUCCEEDED, (run.error, run.results)
     name = "assertion_assertion-e2e_annotation_manual_v1"
     assert run.results == [
-        {"model_type": "assertion", "status": "succeeded", "model": name, "error": ""}
+        {
+            "model_type": "assertion",
+            "status": "succeeded",
+            "model": name,
+            "error": "",
+            "deployed": True,
+            "deploy_reason": "deployed: deploy is true",
+        }
     ]
     assert seen_progress and {p["model_type"] for p in seen_progress} == {"assertion"}
     assert {p["epochs"] for p in seen_progress} == {3}

@@ -56,6 +56,7 @@ MIXED_CONFIG = """<View>
 # the open tasks, which the pre-annotation checks need.
 PARAMS = {"epochs": 3, "validation_split": 0.25, "batch_size": 2, "learning_rate": 0.01}
 NER_LABELS = ("Symptom", "Disease")
+DEPLOYED = {"deployed": True, "deploy_reason": "deployed: deploy is true"}
 STATUSES = ("Absent", "Present")
 
 
@@ -92,13 +93,23 @@ def test_one_run_trains_and_deploys_every_model_type_then_preannotates(
     age = "classification_mixed_age_annotation_manual_v1"
     systems = "classification_mixed_systems_annotation_manual_v1"
     assert run.results == [
-        {"model_type": "ner", "status": "succeeded", "model": ner, "error": ""},
-        {"model_type": "assertion", "status": "succeeded", "model": assertion, "error": ""},
+        {"model_type": "ner", "status": "succeeded", "model": ner, "error": "", **DEPLOYED},
+        {
+            "model_type": "assertion",
+            "status": "succeeded",
+            "model": assertion,
+            "error": "",
+            **DEPLOYED,
+        },
         {
             "model_type": "classification",
             "status": "succeeded",
             "model": f"{age}, {systems}",
             "error": "",
+            "deployed": True,
+            "deploy_reason": (
+                f"{age}: deployed: deploy is true; {systems}: deployed: deploy is true"
+            ),
         },
     ]
     body = api(mike).get(f"/api/projects/{project.name}/trainings/{run_id}/").json()
@@ -256,7 +267,7 @@ def test_a_model_that_cannot_train_leaves_the_run_partial(
         "completion chose 'Adult'."
     )
     assert run.results == [
-        {"model_type": "ner", "status": "succeeded", "model": ner, "error": ""},
+        {"model_type": "ner", "status": "succeeded", "model": ner, "error": "", **DEPLOYED},
         {"model_type": "classification", "status": "failed", "model": None, "error": reason},
     ]
     assert run.error == f"classification: {reason}"
