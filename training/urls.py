@@ -34,4 +34,7 @@ urlpatterns = [
     route("models", api.ModelListView.as_view(), "models"),
     route("models/<str:model_name>", api.ModelDetailView.as_view(), "model"),
     route("models/<str:model_name>/logs", api.ModelLogsView.as_view(), "model-logs"),
+    route(
+        "models/<str:model_name>/usefulness", api.ModelUsefulnessView.as_view(), "model-usefulness"
+    ),
 ]
