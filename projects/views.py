@@ -37,10 +37,18 @@ from projects.models import (
     TaskStatus,
 )
 from projects.permissions import Action, can, is_site_admin, role_of
+from projects.prediction_diff import Outcome, diff_results
 from projects.selection import has_test_set
 
 TASKS_PER_PAGE = 50
 REVIEW_QUEUE_SIZE = 20
+# The review page's text markers, so the diff reads without colour too.
+OUTCOME_MARKERS = {
+    Outcome.KEPT: "✓",
+    Outcome.CHANGED: "~",
+    Outcome.DELETED: "✗",
+    Outcome.ADDED: "+",
+}
 
 # Where `make frontend` installs Label Studio (npm, outside the repository's tracked files).
 LABEL_STUDIO_BUILD = (
@@ -87,30 +95,77 @@ def parsed_config(project: Project) -> LabelingConfig | None:
         return None
 
 
+@dataclass(frozen=True)
+class SegmentLabel:
+    """One label over a segment, with what the annotator did with it (review's diff) if known."""
+
+    label: str
+    outcome: Outcome | None = None
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def marker(self) -> str:
+        return OUTCOME_MARKERS[self.outcome] if self.outcome else ""
+
+
 @dataclass
 class Segment:
     """A stretch of text and the labels of every region that covers all of it."""
 
     text: str
-    labels: list[str] = field(default_factory=list)
+    labels: list[SegmentLabel] = field(default_factory=list)
+
+    @property
+    def outcomes(self) -> list[str]:
+        """The distinct outcomes of its labels, for the mark's class and title."""
+        return list(dict.fromkeys(str(mark.outcome) for mark in self.labels if mark.outcome))
 
 
-def highlight(text: str, result: list[dict[str, Any]]) -> tuple[list[Segment], list[str]]:
+@dataclass(frozen=True)
+class ChoiceChip:
+    text: str
+    outcome: Outcome | None = None
+
+    @property
+    def marker(self) -> str:
+        return OUTCOME_MARKERS[self.outcome] if self.outcome else ""
+
+
+def highlight(
+    text: str,
+    result: list[dict[str, Any]],
+    marks: dict[tuple[int, str], Outcome] | None = None,
+    choice_marks: dict[str, Outcome] | None = None,
+) -> tuple[list[Segment], list[ChoiceChip]]:
     """Split ``text`` at every region boundary; also return the choices of the result.
 
     Regions may overlap (an assertion status sits on the same span as its NER label), so each
-    segment carries every label that covers it instead of nesting markup.
+    segment carries every label that covers it instead of nesting markup. ``marks`` (region
+    index, label → outcome) and ``choice_marks`` (group → outcome) come from
+    ``projects.prediction_diff.diff_results`` when the page compares a completion with a
+    prediction.
     """
-    spans: list[tuple[int, int, str]] = []
-    choices: list[str] = []
-    for region in result or []:
+    marks = marks or {}
+    choice_marks = choice_marks or {}
+    spans: list[tuple[int, int, SegmentLabel]] = []
+    choices: list[ChoiceChip] = []
+    for index, region in enumerate(result or []):
         value = region.get("value") or {}
         if region.get("type") == "choices":
-            choices += [f"{region.get('from_name')}: {c}" for c in value.get("choices") or []]
+            group = region.get("from_name")
+            choices += [
+                ChoiceChip(f"{group}: {c}", choice_marks.get(str(group)))
+                for c in value.get("choices") or []
+            ]
             continue
         start, end = value.get("start"), value.get("end")
         if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
-            spans += [(start, end, label) for label in value.get("labels") or []]
+            spans += [
+                (start, end, SegmentLabel(label, marks.get((index, label))))
+                for label in value.get("labels") or []
+            ]
     cuts = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
     segments = [
         Segment(text[a:b], [label for s, e, label in spans if s <= a and b <= e])
@@ -366,10 +421,13 @@ def label_studio_asset(request: HttpRequest, filename: str) -> FileResponse:
 
 @login_required
 def review(request: HttpRequest, name: str) -> HttpResponse:
-    """Submitted completions nobody has reviewed yet, oldest first.
+    """Submitted completions nobody has reviewed yet, oldest first, each beside its prediction.
 
     A completion rejected and then corrected is a new submitted completion without a review,
-    so it comes back into the queue by itself.
+    so it comes back into the queue by itself. "Prediction vs ground truth": the prediction shown
+    is the one the completion started from (``Completion.prediction``), the task's latest when it
+    started from none, and every region on both sides is marked kept, changed, deleted or added
+    by ``projects.prediction_diff`` (the rule a model's usefulness counts with).
     """
     project = project_page(request, name, Action.REVIEW)
     visible = selectors.tasks_visible_to(project=project, user=request.user)
@@ -379,22 +437,47 @@ def review(request: HttpRequest, name: str) -> HttpResponse:
             status=CompletionStatus.SUBMITTED,
             latest_review__isnull=True,
         )
-        .select_related("task", "created_by", "task__reviewer")
+        .select_related("task", "created_by", "task__reviewer", "prediction")
         .order_by("submitted_at", "id")
     )
     total = queue.count()
+    config = parsed_config(project)
+    statuses = set(config.assertion_labels) if config is not None else set()
     items = []
     for completion in queue[:REVIEW_QUEUE_SIZE]:
         text = completion.task.text
-        prediction = completion.task.predictions.order_by("-created_at", "-id").first()
+        prediction = (
+            completion.prediction
+            or completion.task.predictions.order_by("-created_at", "-id").first()
+        )
+        diff = (
+            diff_results(prediction.result, completion.result, is_status=statuses.__contains__)
+            if prediction
+            else None
+        )
         items.append(
             {
                 "completion": completion,
                 "task": completion.task,
-                "annotation": highlight(text, completion.result),
+                "annotation": highlight(
+                    text,
+                    completion.result,
+                    diff.completed if diff else None,
+                    diff.choices if diff else None,
+                ),
                 "prediction": prediction,
-                "predicted": highlight(text, prediction.result) if prediction else None,
+                "started_from": prediction is not None
+                and completion.prediction_id == prediction.pk,
+                "predicted": highlight(text, prediction.result, diff.predicted, diff.choices)
+                if prediction and diff
+                else None,
             }
         )
-    context = {**project_nav(request, project), "active": "review", "items": items, "total": total}
+    context = {
+        **project_nav(request, project),
+        "active": "review",
+        "items": items,
+        "total": total,
+        "outcomes": [(o.value, OUTCOME_MARKERS[o]) for o in Outcome],
+    }
     return render(request, "projects/review.html", context)

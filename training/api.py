@@ -9,11 +9,12 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annolab import fields
 from annolab.api import ListView, query_choice
 from annolab.errors import ValidationFailed
 from projects.api import project_for, task_for
@@ -31,6 +32,7 @@ from training.models import (
     PreannotationJob,
     TrainingRun,
 )
+from training.usefulness import model_usefulness
 
 
 class TrainingListView(ListView):
@@ -244,3 +246,45 @@ class TaskPredictionListView(APIView):
         task = task_for(request, project_for(request, name), task_id)
         predictions = task.predictions.order_by("-created_at", "-id")
         return Response(s.PredictionSerializer(predictions, many=True).data)
+
+
+# --- does pre-annotation help? (GET /api/models/{name}/usefulness) -------------------------------
+
+
+class _UsefulnessCountsSerializer(serializers.Serializer):
+    """The schema of one label's counts (training.usefulness computes them)."""
+
+    predicted = fields.IntegerField()
+    kept = fields.IntegerField()
+    changed = fields.IntegerField()
+    deleted = fields.IntegerField()
+    added = fields.IntegerField()
+    acceptance = fields.FloatField(allow_null=True)
+
+
+class _LeadTimeSerializer(serializers.Serializer):
+    with_prediction = fields.FloatField(allow_null=True)
+    without_prediction = fields.FloatField(allow_null=True)
+
+
+class UsefulnessSerializer(serializers.Serializer):
+    """The schema of api.md's usefulness answer; the view returns training.usefulness's dict."""
+
+    model = fields.CharField()
+    tasks = fields.IntegerField()
+    predicted_regions = fields.IntegerField()
+    kept = fields.IntegerField()
+    changed = fields.IntegerField()
+    deleted = fields.IntegerField()
+    added = fields.IntegerField()
+    acceptance = fields.FloatField(allow_null=True)
+    per_label = serializers.DictField(child=_UsefulnessCountsSerializer())
+    lead_time = _LeadTimeSerializer()
+
+
+class ModelUsefulnessView(APIView):
+    @extend_schema(responses=UsefulnessSerializer)
+    def get(self, request: Request, model_name: str) -> Response:
+        # Whoever may read the model may read how it was received, over their own projects only.
+        model = _model_for(request, model_name)
+        return Response(model_usefulness(model=model, user=request.user))

@@ -41,4 +41,7 @@ urlpatterns = [
     route("models/<str:model_name>", api.ModelDetailView.as_view(), "model"),
     route("models/<str:model_name>/logs", api.ModelLogsView.as_view(), "model-logs"),
     route("models/<str:model_name>/evaluate", api.ModelEvaluateView.as_view(), "model-evaluate"),
+    route(
+        "models/<str:model_name>/usefulness", api.ModelUsefulnessView.as_view(), "model-usefulness"
+    ),
 ]

@@ -3,7 +3,8 @@
  * The Spark NLP pipeline config: every model the caller may see (GET /api/models/), filtered by
  * project and type. Hovering a model tells when it was trained and by what; selecting one and
  * pressing Deploy binds it to a project's labeling config (POST /api/projects/<name>/deploy) and
- * shows the updated config, or why it cannot be deployed.
+ * shows the updated config, or why it cannot be deployed. Each row says how much of what the
+ * model pre-annotated the annotators kept (GET /api/models/<name>/usefulness).
  */
 (() => {
   const { h } = annolab;
@@ -34,6 +35,38 @@
     return `${f(micro.precision)} / ${f(micro.recall)} / ${f(micro.f1)}`;
   }
 
+  /** "kept 71% of 340 predicted regions", from the model's usefulness. */
+  function keptShare(usefulness) {
+    if (!usefulness.predicted_regions) {
+      return h("span", { class: "hint" }, usefulness.tasks ? "nothing predicted" : "not used yet");
+    }
+    const share = Math.round((100 * usefulness.kept) / usefulness.predicted_regions);
+    const unit = usefulness.predicted_regions === 1 ? "predicted region" : "predicted regions";
+    return `kept ${share}% of ${usefulness.predicted_regions} ${unit}`;
+  }
+
+  /** Fill each row's usefulness cell, a few requests at a time. */
+  async function fillUsefulness(models) {
+    const queue = [...models];
+    async function worker() {
+      for (let model = queue.shift(); model; model = queue.shift()) {
+        const cell = body.querySelector(`tr[data-model="${CSS.escape(model.name)}"] [data-role=usefulness]`);
+        if (!cell) continue;
+        try {
+          const usefulness = await annolab.get(`/api/models/${encodeURIComponent(model.name)}/usefulness`);
+          cell.replaceChildren(keptShare(usefulness));
+          cell.title = `${usefulness.tasks} submitted completions started from its predictions: ` +
+            `${usefulness.kept} kept, ${usefulness.changed} changed, ${usefulness.deleted} deleted, ` +
+            `${usefulness.added} added`;
+        } catch (failure) {
+          cell.replaceChildren(h("span", { class: "hint" }, "–"));
+          cell.title = annolab.describe(failure);
+        }
+      }
+    }
+    await Promise.all([worker(), worker(), worker(), worker()]);
+  }
+
   function select(model) {
     selected = model;
     if (!deployButton) return;
@@ -45,7 +78,7 @@
 
   function render(models) {
     if (!models.length) {
-      body.replaceChildren(h("tr", {}, h("td", { colspan: 8, class: "empty" }, "No model matches.")));
+      body.replaceChildren(h("tr", {}, h("td", { colspan: 9, class: "empty" }, "No model matches.")));
       return;
     }
     body.replaceChildren(
@@ -64,6 +97,7 @@
           h("td", { class: "labels" }, labels.slice(0, 8).map((label) => h("span", { class: "chip small" }, label)),
             labels.length > 8 ? h("span", { class: "hint" }, ` +${labels.length - 8}`) : null),
           h("td", { class: "num" }, metrics(model)),
+          h("td", { "data-role": "usefulness" }, h("span", { class: "hint" }, "…")),
           h("td", {}, (model.deployed_in || []).join(", ") || "–"),
           h("td", {}, model.source === "trained"
             ? h("a", { class: "icon-link", href: `/api/models/${encodeURIComponent(model.name)}/logs`,
@@ -81,9 +115,11 @@
     // The filter lives in the URL, so a reload or a shared link shows the same list.
     window.history.replaceState(null, "", `${window.location.pathname}${query.toString() ? `?${query}` : ""}`);
     try {
-      render(await annolab.all(`/api/models/?${query}`));
+      const models = await annolab.all(`/api/models/?${query}`);
+      render(models);
+      fillUsefulness(models);
     } catch (failure) {
-      body.replaceChildren(h("tr", {}, h("td", { colspan: 8, class: "message error" }, annolab.describe(failure))));
+      body.replaceChildren(h("tr", {}, h("td", { colspan: 9, class: "message error" }, annolab.describe(failure))));
     }
   }
 
