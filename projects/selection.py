@@ -64,8 +64,13 @@ class SelectionResult:
         return [t.completion_id for t in self.tasks if t.completion_id is not None]
 
 
-def _best_completions(project: Project) -> dict[int, tuple[int, int, int, int, int]]:
+def _best_completions(
+    project: Project, only_tag: str | None = None
+) -> dict[int, tuple[int, int, int, int, int]]:
     """task id -> (completion id, accepted?, rejected?, submitted count, rejected count).
+
+    ``only_tag`` ranks only the completions of tasks carrying it (the test set), so reading the
+    small test set does not rank every completion of the project.
 
     The first row of each task's ranking is the completion training would take: an accepted
     one (the most recent), else a non-rejected one by the project's rule, else a rejected one
@@ -81,6 +86,8 @@ def _best_completions(project: Project) -> dict[int, tuple[int, int, int, int, i
     queryset = Completion.objects.filter(
         task__project=project, status=CompletionStatus.SUBMITTED
     ).annotate(is_accepted=accepted, is_rejected=rejected)
+    if only_tag is not None:
+        queryset = queryset.filter(task__tags__name=only_tag)
     if project.selection_rule == SelectionRule.TEAM_PRIORITY:
         # Priority ranks only non-accepted completions; among accepted ones the newest wins.
         queryset = queryset.annotate(
@@ -141,7 +148,7 @@ def select_training_data(
         task_rows = tasks.annotate(has_tag=Value(True)).values_list(
             "id", "reviewer_id", "has_tag", "in_test_set"
         )
-    best = _best_completions(project)
+    best = _best_completions(project, only_tag=project.test_tag if test_set else None)
     team_rule = project.selection_rule == SelectionRule.TEAM_PRIORITY
 
     result = SelectionResult()

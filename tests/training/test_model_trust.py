@@ -18,6 +18,7 @@ from projects import services as project_services
 from projects.imports import tasks_import
 from projects.labeling_config import parse_labeling_config
 from projects.models import Project, Role, Task
+from tests.personas import MIXED_CONFIG
 from tests.training.synthetic import labelled_tasks, without_regions
 from tests.training.worker import run_training, start_worker, wait_for
 from training import datasets
@@ -29,21 +30,6 @@ from training.params import TrainingParams
 from training.pipeline.trainers.assertion import assertion_data
 from training.pipeline.trainers.classification import group_data
 from training.pipeline.trainers.ner import ner_data
-
-MIXED = """<View>
-  <Text name="text" value="$text"/>
-  <Labels name="label" toName="text">
-    <Label value="Symptom"/>
-    <Label value="Disease"/>
-    <Label value="Absent" assertion="true"/>
-    <Label value="Present" assertion="true"/>
-  </Labels>
-  <Choices name="age" toName="text" choice="single">
-    <Choice value="Child"/>
-    <Choice value="Adult"/>
-  </Choices>
-</View>
-"""
 
 HELD_OUT_WORD = "Heldoutword"
 
@@ -68,8 +54,8 @@ def mixed(alice: Any, mike: Any) -> Project:
     """30 labelled tasks, the last 8 tagged ``test``; every region type and a choice."""
     project = project_services.project_create(owner=alice, name="trust")
     project_services.member_add(project=project, actor=alice, username="mike", role=Role.MANAGER)
-    project_services.project_update(project=project, actor=alice, labeling_config=MIXED)
-    tasks = without_regions(labelled_tasks(30, unlabelled=0), "smoking", "systems")
+    project_services.project_update(project=project, actor=alice, labeling_config=MIXED_CONFIG)
+    tasks = without_regions(labelled_tasks(30, unlabelled=0), "systems")
     for task in tasks[22:]:
         # A word only test texts have (after the regions, so their offsets stay right).
         task["data"]["text"] += f" {HELD_OUT_WORD}."
@@ -163,7 +149,7 @@ def test_the_fingerprint_changes_when_the_set_changes(alice: Any, mixed: Project
     tasks_import(
         project=mixed,
         payload=tagged(
-            without_regions(labelled_tasks(1, seed=9, unlabelled=0), "smoking", "systems"),
+            without_regions(labelled_tasks(1, seed=9, unlabelled=0), "systems"),
             "test",
             range(1),
         ),
@@ -302,6 +288,9 @@ def test_evaluate_roles_and_refusals(
     response = api(mike).post(url, {}, format="json")
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "project"
     assert api(anna).post("/api/models/nope/evaluate", {}, format="json").status_code == 404
+    # Someone outside the project does not see its model at all.
+    project_services.member_remove(project=mixed, actor=alice, username="anna")
+    assert api(anna).post(url, {}, format="json").status_code == 404
 
 
 # --- real Spark: three trainings and an evaluation -----------------------------------------------

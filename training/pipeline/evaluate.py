@@ -143,7 +143,7 @@ def _classification_metrics(
     predictor = ClassifierPredictor(spark, Path(model.path), multi_label=model.multi_label)
     gold: list[tuple[str, ...]] = []
     predicted: list[tuple[str, ...]] = []
-    done = 0
+    # Only texts that chose something in the group are scored; progress counts the whole set.
     labelled = [d for d in documents if datasets.choices_of(d, group)]
     for batch in _batches(labelled):
         texts = [document.text for document in batch]
@@ -154,8 +154,6 @@ def _classification_metrics(
             else:
                 chosen = (max(scores, key=lambda c: scores[c]),) if scores else ()
             predicted.append(chosen)
-        done += len(batch)
-        progress(min(done, len(documents)))
     progress(len(documents))
     return label_metrics(gold, predicted)
 
