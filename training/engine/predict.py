@@ -59,6 +59,49 @@ def sequence_certainty(confidences: Sequence[float]) -> float | None:
 
 
 @dataclass(frozen=True)
+class CollectedAnnotation:
+    """The four fields of a Spark NLP annotation the predictors read, as a LightPipeline's
+    ``Annotation`` has them, so both paths feed the same reading code."""
+
+    begin: int
+    end: int
+    result: str
+    metadata: dict[str, str]
+
+
+def transform_annotations(
+    spark: SparkSession, model: Any, texts: Sequence[str], column: str
+) -> list[list[CollectedAnnotation]]:
+    """``model`` over ``texts`` in one Spark job: each text's ``column`` annotations, in order.
+
+    Only ``begin``, ``end``, ``result`` and ``metadata`` are collected, as parallel arrays of
+    plain values rather than one annotation struct per token (with its unused ``embeddings``
+    and ``annotatorType``): the driver unpickles a few lists per text instead of a Row per
+    token, the part of pre-annotation a bare ``transform`` does not pay for itself.
+    """
+    frame = spark.createDataFrame(list(enumerate(texts)), ["index", tokenization.TEXT_COL])
+    rows = (
+        model.transform(frame)
+        .selectExpr(
+            "index",
+            f"{column}.begin",
+            f"{column}.end",
+            f"{column}.result",
+            f"{column}.metadata",
+        )
+        .collect()
+    )
+    by_index = {
+        row[0]: [
+            CollectedAnnotation(begin, end, result, metadata)
+            for begin, end, result, metadata in zip(row[1], row[2], row[3], row[4], strict=True)
+        ]
+        for row in rows
+    }
+    return [by_index[i] for i in range(len(texts))]
+
+
+@dataclass(frozen=True)
 class _TaggedToken:
     sentence: str
     begin: int
@@ -110,12 +153,8 @@ class NerPredictor:
         return [_tagged_tokens(result[NER_COL]) for result in self._light.fullAnnotate(texts)]
 
     def _dataframe(self, texts: list[str]) -> list[list[_TaggedToken]]:
-        frame = self._spark.createDataFrame(
-            list(enumerate(texts)), ["index", tokenization.TEXT_COL]
-        )
-        rows = self._model.transform(frame).select("index", NER_COL).collect()
-        by_index = {row["index"]: _tagged_tokens(row[NER_COL]) for row in rows}
-        return [by_index[i] for i in range(len(texts))]
+        annotations = transform_annotations(self._spark, self._model, texts, NER_COL)
+        return [_tagged_tokens(tokens) for tokens in annotations]
 
 
 def _tagged_tokens(annotations: Sequence[Any]) -> list[_TaggedToken]:
