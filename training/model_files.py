@@ -14,6 +14,7 @@ it does not know, and annolab reads it when the zip is uploaded again.
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from collections.abc import Iterator
 from importlib import metadata
@@ -57,7 +58,8 @@ def pipeline_folder(folder: Path) -> Path | None:
 
 
 def download_name(model: NlpModel) -> str:
-    return f"{model.name}.zip"
+    """The zip's file name, safe in a Content-Disposition header whatever the model's name."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", model.name) + ".zip"
 
 
 def readme(model: NlpModel, folder: Path) -> str:

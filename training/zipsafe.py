@@ -148,10 +148,16 @@ def _extract(source: BinaryIO | Path, destination: Path, limits: Limits) -> list
             # Belt and braces: _safe_parts already refused every name that could leave the root.
             if root not in target.parents:
                 raise UnsafeZip(f"The zip holds an entry that points outside its folder: {parts}.")
-            if kind == "dir":
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                if kind == "dir":
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UnsafeZip(
+                    f"The zip holds an entry that cannot be unpacked: {info.filename!r} "
+                    f"({exc.strerror or exc})."
+                ) from None
             entry_bytes = 0
             try:
                 with archive.open(info) as packed, target.open("xb") as out:
@@ -173,6 +179,11 @@ def _extract(source: BinaryIO | Path, destination: Path, limits: Limits) -> list
                 raise UnsafeZip(f"The zip archive is corrupt ({exc}).") from None
             except RuntimeError as exc:  # zipfile's answer to an encrypted entry
                 raise UnsafeZip(f"The zip archive cannot be read ({exc}).") from None
+            except OSError as exc:  # a name this file system refuses (too long, ...)
+                raise UnsafeZip(
+                    f"The zip holds an entry that cannot be unpacked: {info.filename!r} "
+                    f"({exc.strerror or exc})."
+                ) from None
             names.append("/".join(parts))
     return names
 

@@ -123,3 +123,8 @@ def test_a_damaged_entry_is_refused(tmp_path: Path) -> None:
     data = bytearray(archive(("model/a", b"abcdefgh" * 4000)).getvalue())
     data[100] ^= 0xFF  # inside the compressed data
     assert "corrupt" in refused(io.BytesIO(bytes(data)), tmp_path)
+
+
+def test_a_name_the_file_system_refuses_is_refused(tmp_path: Path) -> None:
+    message = refused(archive((f"model/{'x' * 300}", b"x")), tmp_path)
+    assert "cannot be unpacked" in message
