@@ -325,6 +325,8 @@ ROWS: dict[tuple[str, str], list[str]] = {
         f"{_MODEL_FILES}::test_upload_fields_are_checked_before_anything_is_kept",
         f"{_MODEL_FILES}::test_upload_roles_annotator_403_and_a_shared_model_only_by_a_site_admin",
         f"{_MODEL_FILES}::test_upload_takes_multipart_only",
+        f"{_MODEL_FILES}::test_a_classifier_trained_elsewhere_gets_annolabs_note_from_the_form",
+        f"{_MODEL_FILES}::test_a_lost_upload_is_failed_by_the_reaper_and_keeps_nothing",
         f"{_MODEL_FILES_SPARK}::test_a_downloaded_model_uploads_again_deploys_and_preannotates_in_another_project",
         f"{_MODEL_FILES_SPARK}::test_a_zip_that_is_not_a_spark_model_fails_its_job_and_keeps_nothing",
     ],

@@ -7,6 +7,7 @@ real ones is tests/training/test_model_files_spark.py.
 from __future__ import annotations
 
 import io
+import json
 import stat
 import zipfile
 from pathlib import Path
@@ -324,3 +325,60 @@ def test_upload_takes_multipart_only(api: Any, mike: Any, project: Project) -> N
     assert_error(
         api(mike).post("/api/models/", {"name": "x"}, format="multipart"), 400, field="file"
     )
+
+
+def test_a_classifier_trained_elsewhere_gets_annolabs_note_from_the_form(
+    api: Any, mike: Any, project: Project, models_dir: Path
+) -> None:
+    """annolab's predictors read a classifier's classes from annolab.json; one made elsewhere
+    has none, so the form's labels and multi_label are written there. annolab's own download
+    carries its note, which is kept."""
+    response = upload(
+        api,
+        mike,
+        pipeline_zip(),
+        name="classification_age",
+        type="classification",
+        labels="Adult,Child",
+        project="clinic",
+        choices_group="age",
+        multi_label="true",
+    )
+    assert response.status_code == 202, response.json()
+    assert (response.json()["choices_group"], response.json()["multi_label"]) == ("age", True)
+    folder = Path(ModelUpload.objects.get().pipeline_path)
+    note = json.loads((folder / "annolab.json").read_text())
+    assert note == {"kind": "classification", "multi_label": True, "classes": ["Adult", "Child"]}
+
+    kept = zip_bytes(
+        *((f"m/{name}", data) for name, data in FILES.items()),
+        ("m/annolab.json", b'{"kind": "assertion", "design": "ner", "labels": ["absent"]}'),
+    )
+    response = upload(
+        api, mike, kept, name="assertion_x", type="assertion", labels="absent", project="clinic"
+    )
+    assert response.status_code == 202, response.json()
+    folder = Path(ModelUpload.objects.get(name="assertion_x").pipeline_path)
+    assert json.loads((folder / "annolab.json").read_text())["labels"] == ["absent"]
+
+
+def test_a_lost_upload_is_failed_by_the_reaper_and_keeps_nothing(
+    api: Any, mike: Any, project: Project, models_dir: Path, settings: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from training.jobs.lifecycle import WORKER_LOST, reap_lost_jobs
+
+    response = upload(api, mike, pipeline_zip(), project="clinic")
+    row = ModelUpload.objects.get(pk=response.json()["id"])
+    stale = timezone.now() - timedelta(seconds=settings.TRAINING_LEASE_SECONDS + 5)
+    ModelUpload.objects.filter(pk=row.pk).update(status=JobStatus.RUNNING, heartbeat_at=stale)
+    reap_lost_jobs()
+    row.refresh_from_db()
+    assert (row.status, row.error) == (JobStatus.FAILED, WORKER_LOST)
+    assert not Path(row.staging_path).exists()
+    assert not NlpModel.objects.filter(name="ner_uploaded").exists()
+    # An upload busies no project: the status of clinic does not change with it.
+    assert api(mike).get("/api/projects/clinic/status").json()["busy"] is False
