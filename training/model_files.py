@@ -32,12 +32,16 @@ CHUNK = 1024 * 1024
 IGNORED_TOP_LEVEL = {"__MACOSX"}
 
 
+def _version(package: str, default: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return default
+
+
 def spark_nlp_version() -> str:
     """The installed Spark NLP (Python package; the jar of deploy/spark-nlp-pom.xml matches)."""
-    try:
-        return metadata.version("spark-nlp")
-    except metadata.PackageNotFoundError:
-        return "5.5.3"
+    return _version("spark-nlp", "5.5.3")
 
 
 def _sidecar(folder: Path) -> dict:
@@ -71,7 +75,8 @@ def readme(model: NlpModel, folder: Path) -> str:
     lines = [
         f"{model.name}: a Spark NLP {model.get_type_display()} model exported by annolab",
         "",
-        f"Spark NLP {version} (spark-nlp_2.12 jar and the spark-nlp Python package), PySpark 3.5.",
+        f"Spark NLP {version} (the spark-nlp_2.12 jar and the spark-nlp Python package), "
+        f"PySpark {_version('pyspark', '3.5.6')}.",
         f"Model type: {model.type}",
         f"Labels: {labels}",
         f"Source: {'trained in annolab' if model.source == 'trained' else 'registered'}"
@@ -79,18 +84,22 @@ def readme(model: NlpModel, folder: Path) -> str:
         "",
         "Load it with plain Spark NLP, nothing of annolab needed:",
         "",
-        "    import sparknlp",
+        "    import sparknlp  # registers Spark NLP's annotators for PipelineModel.load",
         "    from pyspark.ml import PipelineModel",
-        "    spark = sparknlp.start()  # or a session with the same Spark NLP jars",
+        "    from pyspark.sql import SparkSession",
+        "    # The Spark NLP jars on the classpath (annolab's: deploy/spark-nlp-pom.xml, fetched",
+        "    # by scripts/fetch_jars.sh), or sparknlp.start() where Maven serves them all.",
+        '    spark = SparkSession.builder.config("spark.jars", JARS).getOrCreate()',
         f'    pipeline = PipelineModel.load("{load_path}")',
         '    frame = spark.createDataFrame([("your text",)], ["text"])',
     ]
-    reserved = ", ".join(f"U+{ord(c):04X}" for c in SPARK_RESERVED_CHARS)
+    reserved = f"U+{ord(SPARK_RESERVED_CHARS[0]):04X} to U+{ord(SPARK_RESERVED_CHARS[-1]):04X}"
     text_rule = [
         "",
         "Input column: text (one string per row).",
         "Before predicting, annolab replaces the characters Spark NLP's sentence detector",
-        f"reserves ({reserved}) with spaces; same length, so offsets still index your text:",
+        f"reserves ({reserved}) with spaces;",
+        "same length, so offsets still index your text:",
         "    text = text.translate({c: ' ' for c in range(0xF050, 0xF058)})",
         "Offsets in the output (begin, end) are Java's: UTF-16 code units, end inclusive.",
     ]

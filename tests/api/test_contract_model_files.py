@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from projects import services as project_services
 from projects.models import Project
+from projects.tokenizer import SPARK_RESERVED_CHARS
 from tests.api.contract import JOB, assert_error, carries
 from training.models import JobStatus, ModelSource, ModelUpload, NlpModel
 
@@ -112,7 +113,9 @@ def test_download_streams_the_pipeline_folder_and_a_readme(
     assert "Labels: Symptom, Disease" in readme
     assert f'PipelineModel.load("{NER}")' in readme
     assert "Input column: text" in readme and "ner_chunk" in readme
-    assert "range(0xF050, 0xF058)" in readme  # the characters annolab blanks first
+    # The recipe blanks exactly the characters annolab blanks before Spark sees a text.
+    assert "range(0xF050, 0xF058)" in readme
+    assert "".join(map(chr, range(0xF050, 0xF058))) == SPARK_RESERVED_CHARS
 
 
 def test_download_readme_explains_assertion_and_classification_inputs(
