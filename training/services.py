@@ -413,7 +413,7 @@ def model_download_folder(*, model: NlpModel, actor: AbstractBaseUser) -> Path:
 
 
 #: A model's name: it becomes a URL segment and a labeling config's ``model`` attribute.
-MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
@@ -456,7 +456,7 @@ def model_upload_start(
     Every refusal is a 400 naming its field, and nothing is kept: no row, no folder.
     """
     project = _upload_project(actor, project_name)
-    if not MODEL_NAME.match(name):
+    if not MODEL_NAME.fullmatch(name):
         raise _invalid(
             "name",
             "Use 1 to 200 letters, digits, '_', '-' or '.', starting with a letter or digit.",
