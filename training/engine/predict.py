@@ -122,6 +122,16 @@ class NerPredictor:
         self._model = PipelineModel.load(str(model_dir))
         self._light: Any = None
 
+    def labels(self) -> list[str]:
+        """The entity labels of the pipeline's NerDL stage (its tags without ``B-``/``I-``);
+        empty when it has none (another NER annotator writing the ``ner`` column)."""
+        from sparknlp.annotator import NerDLModel
+
+        for stage in self._model.stages:
+            if isinstance(stage, NerDLModel):
+                return sorted({tag.split("-", 1)[-1] for tag in stage.getClasses() if tag != "O"})
+        return []
+
     def predict(self, texts: Sequence[str]) -> list[list[PredictedEntity]]:
         """The entities of each text, in order; offsets index the text as given, end exclusive."""
         return [prediction.entities for prediction in self.predict_with_certainty(texts)]
