@@ -44,7 +44,11 @@ from training.engine.embeddings import Embeddings
 from training.engine.errors import EngineError
 from training.engine.metrics import EntityMetrics
 from training.engine.ner import NER_COL, LabeledSentence, NerParams, train_ner
-from training.engine.predict import LIGHT_PIPELINE_LIMIT, transform_annotations
+from training.engine.predict import (
+    LIGHT_PIPELINE_LIMIT,
+    TOKEN_TEXT_METADATA,
+    transform_annotations,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -330,7 +334,9 @@ class AssertionPredictor:
         return [result[NER_COL] for result in self._light.fullAnnotate(texts)]
 
     def _dataframe(self, texts: list[str]) -> list[list[Any]]:
-        return transform_annotations(self._spark, self.ner_pipeline, texts, NER_COL)
+        return transform_annotations(
+            self._spark, self.ner_pipeline, texts, NER_COL, drop_metadata=TOKEN_TEXT_METADATA
+        )
 
 
 def _probability(raw: Any) -> float:

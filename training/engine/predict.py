@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 #: Below this many texts a LightPipeline (plain JVM calls, no Spark job) answers faster than a
 #: DataFrame transform; above it the DataFrame spreads the work over the cores.
 LIGHT_PIPELINE_LIMIT = 50
+#: The metadata key under which NerDL repeats each token's text; no predictor reads it.
+TOKEN_TEXT_METADATA = ("word",)
 #: A token confidence of 0 would make the log -inf; this floor keeps the mean finite.
 _CONFIDENCE_FLOOR = 1e-6
 
@@ -70,25 +72,38 @@ class CollectedAnnotation:
 
 
 def transform_annotations(
-    spark: SparkSession, model: Any, texts: Sequence[str], column: str
+    spark: SparkSession,
+    model: Any,
+    texts: Sequence[str],
+    column: str,
+    *,
+    drop_metadata: Sequence[str] = (),
 ) -> list[list[CollectedAnnotation]]:
     """``model`` over ``texts`` in one Spark job: each text's ``column`` annotations, in order.
 
     Only ``begin``, ``end``, ``result`` and ``metadata`` are collected, as parallel arrays of
     plain values rather than one annotation struct per token (with its unused ``embeddings``
     and ``annotatorType``): the driver unpickles a few lists per text instead of a Row per
-    token, the part of pre-annotation a bare ``transform`` does not pay for itself.
+    token, the part of pre-annotation a bare ``transform`` does not pay for itself. Metadata
+    keys in ``drop_metadata`` are left in the JVM (NerDL copies every token's text as ``word``).
     """
-    frame = spark.createDataFrame(list(enumerate(texts)), ["index", tokenization.TEXT_COL])
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    # A given schema: inferring one samples every row in Python first.
+    schema = StructType(
+        [StructField("index", LongType()), StructField(tokenization.TEXT_COL, StringType())]
+    )
+    frame = spark.createDataFrame(list(enumerate(texts)), schema)
+    metadata = f"{column}.metadata"
+    if drop_metadata:
+        keys = ", ".join(f"'{key}'" for key in drop_metadata)
+        metadata = (
+            f"transform({column}, a -> "
+            f"map_filter(a.metadata, (k, v) -> NOT array_contains(array({keys}), k)))"
+        )
     rows = (
         model.transform(frame)
-        .selectExpr(
-            "index",
-            f"{column}.begin",
-            f"{column}.end",
-            f"{column}.result",
-            f"{column}.metadata",
-        )
+        .selectExpr("index", f"{column}.begin", f"{column}.end", f"{column}.result", metadata)
         .collect()
     )
     by_index = {
@@ -163,7 +178,9 @@ class NerPredictor:
         return [_tagged_tokens(result[NER_COL]) for result in self._light.fullAnnotate(texts)]
 
     def _dataframe(self, texts: list[str]) -> list[list[_TaggedToken]]:
-        annotations = transform_annotations(self._spark, self._model, texts, NER_COL)
+        annotations = transform_annotations(
+            self._spark, self._model, texts, NER_COL, drop_metadata=TOKEN_TEXT_METADATA
+        )
         return [_tagged_tokens(tokens) for tokens in annotations]
 
 
