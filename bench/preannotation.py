@@ -8,7 +8,7 @@ statuses and classes from simple cues: the models only have to exist and run), d
 project of N tasks (default 1,000, each two sentences of an abstract the models did not train on)
 and times
 
-* annolab: ``pipeline.preannotate.preannotate_batch`` over the job's batches, exactly as the
+* annolab: ``pipeline.preannotate.preannotate_tasks`` over the job's batches, exactly as the
   child process runs it (task rows read, every model predicted, regions built, predictions
   stored), with the models loaded beforehand as the child loads them once; in the job's own
   batches (``job_batches``: a small first one, then ``BATCH_SIZE``; a small job in steps) and,
@@ -58,7 +58,7 @@ from training import datasets  # noqa: E402
 from training import services as training_services  # noqa: E402
 from training.deployed import deployed_models  # noqa: E402
 from training.models import ModelSource, NlpModel  # noqa: E402
-from training.pipeline.preannotate import BATCH_SIZE, job_batches, preannotate_batch  # noqa: E402
+from training.pipeline.preannotate import BATCH_SIZE, job_batches, preannotate_tasks  # noqa: E402
 from training.pipeline.predictor import Preannotator  # noqa: E402
 from training.pipeline.trainers.ner import ner_data  # noqa: E402
 
@@ -297,9 +297,9 @@ def main() -> None:
                     task_ids[first : first + batch_size]
                     for first in range(0, len(task_ids), batch_size)
                 ]
-            for batch in batches:
-                with transaction.atomic():
-                    preannotate_batch(preannotator, project_id=project.pk, task_ids=batch)
+            preannotate_tasks(
+                preannotator, project_id=project.pk, batches=batches, after_batch=lambda _: None
+            )
 
         return run
 

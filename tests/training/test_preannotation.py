@@ -10,6 +10,7 @@ models, so those four models are trained once.
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -32,7 +33,8 @@ from training import services
 from training import tasks as worker_tasks
 from training.deployed import Target, deployed_models
 from training.models import JobStatus, ModelSource, NlpModel, PreannotationJob, TrainingRun
-from training.pipeline.preannotate import job_batches
+from training.pipeline.preannotate import job_batches, preannotate_tasks
+from training.pipeline.predictor import TaskPrediction
 
 TEXT = "Patient denies chest pain but has pneumonia."
 
@@ -69,6 +71,60 @@ def test_a_job_is_stored_in_batches_that_move_its_progress_early() -> None:
     assert sizes(200) == [50, 150]
     assert sizes(2500) == [50, 1000, 1000, 450]
     assert [t for batch in job_batches(list(range(2500))) for t in batch] == list(range(2500))
+
+
+class RecordingPreannotator:
+    """Stands in for the loaded models to test the batching around them (Spark-free): each text
+    is predicted with its length / 10 as certainty; the first call waits until a second one runs beside it."""
+
+    model_name = "recording_v1"
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most_at_once = 0
+        self.small_beside_another = False
+        self.second_started = threading.Event()
+        self.calls = 0
+
+    def predict(self, texts: list[str]) -> list[TaskPrediction]:
+        with self.lock:
+            self.calls += 1
+            first = self.calls == 1
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+            if self.running > 1 and len(texts) < 50:
+                self.small_beside_another = True
+            if self.calls == 2:
+                self.second_started.set()
+        if first:
+            self.second_started.wait(timeout=10)
+        with self.lock:
+            self.running -= 1
+        return [TaskPrediction([], len(text) / 10) for text in texts]
+
+
+def test_batches_are_predicted_two_at_a_time_and_stored_in_order(project: Project) -> None:
+    tasks = Task.objects.bulk_create(
+        [Task(project=project, data={"text": "x" * (n % 7)}) for n in range(1090)]
+    )
+    ids = [task.pk for task in tasks]
+    Task.objects.filter(pk=ids[60]).delete()  # deleted meanwhile: skipped, still counted done
+    preannotator = RecordingPreannotator()
+    progress: list[tuple[int, int]] = []
+
+    def after_batch(done: int) -> None:
+        progress.append((done, Prediction.objects.filter(task__project=project).count()))
+
+    # job_batches gives 50, 1000 and 40: the last one, a LightPipeline's, goes alone.
+    preannotate_tasks(
+        preannotator, project_id=project.pk, batches=job_batches(ids), after_batch=after_batch
+    )
+    assert progress == [(50, 50), (1050, 1049), (1090, 1089)]
+    assert preannotator.most_at_once == 2  # the first batch waited for the second to start
+    assert not preannotator.small_beside_another
+    stored = dict(Prediction.objects.filter(task__project=project).values_list("task", "certainty"))
+    assert stored == {task.pk: (n % 7) / 10 for n, task in enumerate(tasks) if task.pk != ids[60]}
 
 
 # --- requests, without Spark --------------------------------------------------------------------
