@@ -24,10 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from projects.prediction_diff import Outcome, match_spans, spans_of  # noqa: E402
-
 from bench.active_learning import results_stream  # noqa: E402 - also sets Django up
 from bench.ncbi_rounds import Setup, pool_sentences, region, rounds  # noqa: E402
+from projects.prediction_diff import Outcome, match_spans, spans_of  # noqa: E402
 
 
 def main() -> None:
