@@ -97,12 +97,15 @@ def tasks_without_prediction(*, tasks: Iterable[Task], model_name: str) -> list[
     return [task_id for task_id in dict.fromkeys(ids) if task_id not in covered]
 
 
-def stored_answers(*, tasks: list[Task], model_name: str) -> list[Answer]:
+def stored_answers(*, tasks: list[Task], model_name: str, version: str) -> list[Answer]:
     """Each task's newest prediction by the deployed models (``model_name``), else its newest
     prediction of any models (the project was busy), else an empty result.
 
     ``score`` is annolab's ``certainty`` of the prediction (how sure the models were of the whole
-    text), falling back to the mean region confidence, else 0.
+    text), falling back to the mean region confidence, else 0. ``model_version``: ``version``
+    (setup's answer) for the deployed models' predictions, so Label Studio, which skips the tasks
+    it holds a prediction of the current version for, does not ask again; an older prediction's
+    own model names; "" for no prediction at all, so Label Studio asks again next time.
     """
     newest: dict[int, Prediction] = {}
     preferred: dict[int, Prediction] = {}
@@ -115,14 +118,16 @@ def stored_answers(*, tasks: list[Task], model_name: str) -> list[Answer]:
     for task in tasks:
         prediction = preferred.get(task.pk) or newest.get(task.pk)
         if prediction is None:
-            answers.append(Answer(result=[], score=0.0, model_version=model_name))
+            answers.append(Answer(result=[], score=0.0, model_version=""))
             continue
         score = prediction.certainty if prediction.certainty is not None else prediction.score
         answers.append(
             Answer(
                 result=list(prediction.result),
                 score=float(score or 0.0),
-                model_version=prediction.model_name,
+                model_version=version
+                if prediction.model_name == model_name
+                else prediction.model_name,
             )
         )
     return answers

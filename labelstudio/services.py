@@ -144,7 +144,9 @@ def predictions_answer(
         if job is not None:
             seconds = settings.LABEL_STUDIO_PREDICT_WAIT if wait_seconds is None else wait_seconds
             _wait_for(job, seconds)
-    return selectors.stored_answers(tasks=tasks, model_name=deployed.model_name)
+    return selectors.stored_answers(
+        tasks=tasks, model_name=deployed.model_name, version=selectors.model_version(project)
+    )
 
 
 def _wait_for(job: PreannotationJob, seconds: float) -> None:
