@@ -381,3 +381,19 @@ def test_start_training_on_a_busy_project_is_409_before_pulling(
 def test_the_ml_paths_are_not_in_annolabs_openapi_document(api: Any, alice: Any) -> None:
     document = api(alice).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     assert not [path for path in document["paths"] if path.startswith("/ml/")]
+
+
+def test_the_admin_shows_the_connection_but_never_the_token(
+    client: Any, site_admin: Any, anna: Any, project: Project
+) -> None:
+    setup_from(basic(anna), project, "http://127.0.0.1:8081")
+    connection = Connection.objects.get(project=project)
+    client.force_login(site_admin)
+    for url in (
+        "/admin/labelstudio/connection/",
+        f"/admin/labelstudio/connection/{connection.pk}/change/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert b"127.0.0.1:8081" in response.content
+        assert b"ls-secret-token" not in response.content
