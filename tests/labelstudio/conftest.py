@@ -54,9 +54,12 @@ def _environment(data_dir: Path, url: str) -> dict[str, str]:
         "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
         # The hostname Label Studio sends at setup (annolab pulls the export from it).
         "LABEL_STUDIO_HOST": url,
-        # Offline and quiet: no version check against PyPI, no analytics.
+        # Offline and quiet: no version check against PyPI, no analytics, no Sentry reports
+        # (Label Studio's settings default to its own Sentry project).
         "LATEST_VERSION_CHECK": "false",
         "COLLECT_ANALYTICS": "false",
+        "SENTRY_DSN": "",
+        "FRONTEND_SENTRY_DSN": "",
         # annolab (the ML backend and its webhook) is on loopback, which Label Studio's SSRF
         # protection refuses by default.
         "ML_BLOCK_LOCAL_IP": "false",
