@@ -42,15 +42,22 @@ $(LABEL_STUDIO):
 frontend: $(LABEL_STUDIO)
 
 # The real Label Studio the ML-backend tests talk to (tests/labelstudio/), in a virtualenv of its
-# own: it pins its own Django and DRF, which must never meet annolab's. pip keeps its download
-# cache in ~/.cache/pip, so a fresh clone reinstalls without downloading again.
+# own: it pins its own Django and DRF, which must never meet annolab's. Its wheels are kept in
+# ~/.cache/pip (pip's HTTP cache is not filled here: the index answers uncacheable), so a fresh
+# clone installs them offline; only the first install on a machine downloads (about 300 MB).
 LABEL_STUDIO_VERSION := 1.23.2
 LABEL_STUDIO_VENV := var/labelstudio/venv
 LABEL_STUDIO_STAMP := $(LABEL_STUDIO_VENV)/.label-studio-$(LABEL_STUDIO_VERSION).installed
+LABEL_STUDIO_WHEELS := $(HOME)/.cache/pip/annolab-label-studio-$(LABEL_STUDIO_VERSION)
+LABEL_STUDIO_PIP := $(LABEL_STUDIO_VENV)/bin/python -m pip --disable-pip-version-check
 
 $(LABEL_STUDIO_STAMP):
 	test -x $(LABEL_STUDIO_VENV)/bin/python || python3 -m venv $(LABEL_STUDIO_VENV)
-	$(LABEL_STUDIO_VENV)/bin/python -m pip install --disable-pip-version-check label-studio==$(LABEL_STUDIO_VERSION)
+	$(LABEL_STUDIO_PIP) install --no-index --find-links $(LABEL_STUDIO_WHEELS) \
+	    label-studio==$(LABEL_STUDIO_VERSION) 2>/dev/null || { \
+	  $(LABEL_STUDIO_PIP) wheel --wheel-dir $(LABEL_STUDIO_WHEELS) label-studio==$(LABEL_STUDIO_VERSION) && \
+	  $(LABEL_STUDIO_PIP) install --no-index --find-links $(LABEL_STUDIO_WHEELS) \
+	    label-studio==$(LABEL_STUDIO_VERSION); }
 	touch $@
 
 labelstudio: $(LABEL_STUDIO_STAMP)
