@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from annolab.errors import ConflictError, ValidationFailed
 from labelstudio import remote, selectors
@@ -77,8 +77,10 @@ def tasks_mirror(
     """The annolab task of each Label Studio task, in order, created on first sight.
 
     Its text is the Label Studio task's ``data[<key>]``, the key its config's text object names.
-    The project row lock serialises concurrent first sights of the same task (a predict and a
-    webhook), as it serialises job starts.
+    Two requests seeing a task first at once (a predict and a webhook) meet on the link's unique
+    constraint: the second waits for the first's commit, fails, and reads the winner's task. No
+    row lock is taken, so none is held while a completion is counted (active learning locks its
+    settings row, then the project's, to start a run).
     """
     key = selectors.text_key(project=project, label_config=label_config)
     wanted: list[tuple[int, str]] = []
@@ -92,7 +94,6 @@ def tasks_mirror(
         if not isinstance(text, str):
             raise _invalid(f"{where}.data.{key}", "The task's text is missing (not a string).")
         wanted.append((ls_id, text))
-    Project.objects.select_for_update().get(pk=project.pk)
     links = {
         link.ls_task_id: link.task
         for link in TaskLink.objects.select_related("task").filter(
@@ -100,10 +101,19 @@ def tasks_mirror(
         )
     }
     for ls_id, text in wanted:
-        if ls_id not in links:
-            task = Task.objects.create(project=project, data={"text": text}, external_id=str(ls_id))
-            TaskLink.objects.create(project=project, ls_task_id=ls_id, task=task)
-            links[ls_id] = task
+        if ls_id in links:
+            continue
+        try:
+            with transaction.atomic():
+                task = Task.objects.create(
+                    project=project, data={"text": text}, external_id=str(ls_id)
+                )
+                TaskLink.objects.create(project=project, ls_task_id=ls_id, task=task)
+        except IntegrityError:
+            task = (
+                TaskLink.objects.select_related("task").get(project=project, ls_task_id=ls_id).task
+            )
+        links[ls_id] = task
     return [links[ls_id] for ls_id, _ in wanted]
 
 
@@ -207,7 +217,32 @@ def annotation_store(
     result = _trained_regions(project, annotation.get("result"))
     if link is not None and link.completion.result == result:
         return link.completion
-    completion = project_services.completion_create(
+    if link is not None:
+        completion = _completion_of(task, actor, annotation, result)
+        old = link.completion
+        link.completion = completion
+        link.save(update_fields=["completion"])
+        old.delete()
+        return completion
+    try:
+        # A savepoint: when the same annotation is being stored by a concurrent delivery, the
+        # link's unique constraint fails here (after that one's commit) and this completion and
+        # its count are rolled back with the savepoint; the winner's completion is the answer.
+        with transaction.atomic():
+            completion = _completion_of(task, actor, annotation, result)
+            AnnotationLink.objects.create(
+                project=project, ls_annotation_id=ls_id, completion=completion
+            )
+    except IntegrityError:
+        return AnnotationLink.objects.get(project=project, ls_annotation_id=ls_id).completion
+    return completion
+
+
+def _completion_of(
+    task: Task, actor: AbstractBaseUser, annotation: dict[str, Any], result: list[dict[str, Any]]
+) -> Completion:
+    """A submitted completion through the page's own service: active learning counts it."""
+    return project_services.completion_create(
         task=task,
         actor=actor,
         result=result,
@@ -215,16 +250,6 @@ def annotation_store(
         ground_truth=annotation.get("ground_truth") is True,
         lead_time=_lead_time(annotation.get("lead_time")),
     )
-    if link is None:
-        AnnotationLink.objects.create(
-            project=project, ls_annotation_id=ls_id, completion=completion
-        )
-    else:
-        old = link.completion
-        link.completion = completion
-        link.save(update_fields=["completion"])
-        old.delete()
-    return completion
 
 
 def annotation_receive(

@@ -7,6 +7,8 @@ What Label Studio sends is written here as its 1.23 source sends it (``ml/api_co
 from __future__ import annotations
 
 import base64
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -397,3 +399,60 @@ def test_the_admin_shows_the_connection_but_never_the_token(
         assert response.status_code == 200
         assert b"127.0.0.1:8081" in response.content
         assert b"ls-secret-token" not in response.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_of_one_annotation_store_one_completion_counted_once(
+    anna: Any, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Label Studio retries a webhook that timed out while the first delivery still runs: all
+    see no link yet; the unique constraints decide, and the losers' completions and counts are
+    rolled back with their savepoints. First on a task seen for the first time (the task link
+    decides), then on a task already mirrored (the annotation link decides)."""
+    from django.db import connection
+
+    from labelstudio import services
+
+    store = services._completion_of
+
+    def slow_store(*args: Any) -> Any:
+        completion = store(*args)
+        time.sleep(0.5)  # every delivery is past its "no link yet" check before one commits
+        return completion
+
+    monkeypatch.setattr(services, "_completion_of", slow_store)
+    token = Token.objects.get_or_create(user=anna)[0].key
+
+    def deliver_at_once(body: dict[str, Any]) -> list[int]:
+        start = threading.Barrier(3)
+        statuses: list[int] = []
+
+        def deliver() -> None:
+            try:
+                start.wait()
+                response = basic(anna, token).post(ml(project, "webhook"), body, format="json")
+                statuses.append(response.status_code)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=deliver) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        return statuses
+
+    first = [span(TEXT, "chest pain", "Symptom")]
+    second = [span(TEXT, "pneumonia", "Disease")]
+    bodies = [
+        webhook("ANNOTATION_CREATED", ls_task(91), ls_annotation(901, first)),
+        webhook("ANNOTATION_CREATED", ls_task(91), ls_annotation(902, second)),
+    ]
+    for body in bodies:
+        assert deliver_at_once(body) == [201] * 3
+    assert TaskLink.objects.filter(ls_task_id=91).count() == 1
+    stored = {link.ls_annotation_id: link.completion for link in AnnotationLink.objects.all()}
+    assert stored[901].result == first and stored[902].result == second
+    assert Completion.objects.count() == 2
+    counter = ActiveLearningSettings.objects.get(project=project)
+    assert counter.completions_since_last_training == 2
