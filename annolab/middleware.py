@@ -13,6 +13,19 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from annolab.json_input import unstorable_text
 
+#: Room for a model upload's form fields besides its zip.
+MODEL_UPLOAD_FORM_SLACK = 1024 * 1024
+
+
+def _multipart_limit(path: str) -> int:
+    """A model upload (POST /api/models/) may be as large as its own setting allows; the view
+    answers a zip over MODEL_UPLOAD_MAX_BYTES with a 400 naming ``file``."""
+    if path.rstrip("/") == "/api/models":
+        return max(
+            settings.MAX_UPLOAD_BYTES, settings.MODEL_UPLOAD_MAX_BYTES + MODEL_UPLOAD_FORM_SLACK
+        )
+    return settings.MAX_UPLOAD_BYTES
+
 
 class BodySizeLimitMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -25,7 +38,7 @@ class BodySizeLimitMiddleware:
             length = 0
         content_type = request.META.get("CONTENT_TYPE", "")
         limit = (
-            settings.MAX_UPLOAD_BYTES
+            _multipart_limit(request.path)
             if content_type.startswith("multipart/")
             else settings.MAX_JSON_BODY_BYTES
         )

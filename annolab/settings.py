@@ -211,6 +211,11 @@ EMBEDDINGS_DIR = Path(env_str("EMBEDDINGS_DIR", str(VAR_DIR / "embeddings")))
 TRAINING_CHILD_WRAPPER = env_str("TRAINING_CHILD_WRAPPER", "")
 TRAINING_HEARTBEAT_SECONDS = env_int("TRAINING_HEARTBEAT_SECONDS", 5)
 TRAINING_LEASE_SECONDS = env_int("TRAINING_LEASE_SECONDS", 60)
+# POST /api/models/ (a zipped Spark NLP pipeline): the zip's size, what it may unpack to and how
+# many entries it may hold (training/zipsafe.py). A model with large embeddings is hundreds of MB.
+MODEL_UPLOAD_MAX_BYTES = env_int("MODEL_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024)
+MODEL_UPLOAD_MAX_UNPACKED_BYTES = env_int("MODEL_UPLOAD_MAX_UNPACKED_BYTES", 4 * 1024 * 1024 * 1024)
+MODEL_UPLOAD_MAX_ENTRIES = env_int("MODEL_UPLOAD_MAX_ENTRIES", 10_000)
 
 # Secure defaults whenever DEBUG is off; TLS termination is the proxy's job, so these are opt-out.
 if not DEBUG:

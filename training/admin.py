@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from annolab.errors import NotAllowed, ValidationFailed
 from training import services
-from training.models import Deployment, NlpModel, PreannotationJob, TrainingRun
+from training.models import Deployment, ModelUpload, NlpModel, PreannotationJob, TrainingRun
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -107,3 +107,13 @@ class DeploymentAdmin(ReadOnlyAdmin):
     list_filter = ["trigger", "project"]
     readonly_fields = [f.name for f in Deployment._meta.fields]
     list_select_related = ["project", "actor"]
+
+
+@admin.register(ModelUpload)
+class ModelUploadAdmin(ReadOnlyAdmin):
+    """POST /api/models/: each upload, who sent it, and why a failed one was refused."""
+
+    list_display = ["id", "name", "type", "project", "status", "created_by", "created_at", "error"]
+    list_filter = ["status", "type"]
+    readonly_fields = [f.name for f in ModelUpload._meta.fields]
+    list_select_related = ["project", "created_by"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import zipfile
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,7 +22,7 @@ from projects.api import project_for, task_for
 from projects.permissions import Action
 from projects.selectors import projects_managed_by
 from projects.serializers import ProjectSerializer
-from training import selectors, services
+from training import model_files, selectors, services
 from training import serializers as s
 from training.jobs.directory import job_dir
 from training.models import (
@@ -119,6 +120,9 @@ def _model_for(request: Request, model_name: str) -> NlpModel:
 
 
 class ModelListView(ListView):
+    # The upload is a file; GET reads no body.
+    parser_classes = [MultiPartParser]
+
     @extend_schema(
         parameters=[
             OpenApiParameter("project", str),
@@ -133,6 +137,53 @@ class ModelListView(ListView):
             model_type=query_choice(request, "type", list(ModelType.values), None),
         )
         return self.paginated(request, models.order_by("-created_at", "-id"), s.ModelSerializer)
+
+    @extend_schema(
+        request={"multipart/form-data": s.ModelUploadCreateSerializer},
+        responses={202: s.ModelUploadSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        """Register a zipped Spark NLP pipeline: checked and unpacked now, loaded and asked to
+        predict one sentence by the worker (poll ``GET /api/models/uploads/{id}/``)."""
+        body = s.ModelUploadCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        upload = services.model_upload_start(
+            actor=request.user,
+            file=data["file"].file,
+            size=data["file"].size,
+            name=data["name"],
+            model_type=data["type"],
+            labels=data["labels"],
+            project_name=data.get("project") or None,
+            choices_group=data["choices_group"],
+            multi_label=data["multi_label"],
+        )
+        return Response(s.ModelUploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ModelUploadDetailView(APIView):
+    @extend_schema(responses=s.ModelUploadSerializer)
+    def get(self, request: Request, upload_id: int) -> Response:
+        upload = get_object_or_404(selectors.model_uploads_visible_to(request.user), pk=upload_id)
+        return Response(s.ModelUploadSerializer(upload).data)
+
+
+class ModelDownloadView(APIView):
+    conflict_methods = ("get",)
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    def get(self, request: Request, model_name: str) -> StreamingHttpResponse:
+        """The model's saved Spark NLP pipeline and a README.txt, zipped as it is sent."""
+        model = _model_for(request, model_name)
+        folder = services.model_download_folder(model=model, actor=request.user)
+        response = StreamingHttpResponse(
+            model_files.stream_zip(model, folder), content_type="application/zip"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{model_files.download_name(model)}"'
+        )
+        return response
 
 
 class ModelDetailView(APIView):

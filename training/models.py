@@ -146,9 +146,59 @@ class EvaluationJob(SupervisedJob):
         return f"evaluation {self.pk} of {self.model_id} ({self.status})"
 
 
-#: Every kind of supervised job: a child process with a lease, one active per project.
+#: Every kind of supervised job of a project: a child process with a lease, one active per
+#: project (a model upload is supervised too, but busies no project: ``SUPERVISED_MODELS``).
 JOB_MODELS: tuple[type[SupervisedJob], ...] = (TrainingRun, PreannotationJob, EvaluationJob)
-Job = TrainingRun | PreannotationJob | EvaluationJob
+
+
+class ModelUpload(SupervisedJob):
+    """``POST /api/models/``: a zipped Spark NLP pipeline, unpacked (``training.zipsafe``) into
+    ``staging_path`` by the web process, loaded and asked to predict one sentence by the child
+    (``training.pipeline.model_check``), then registered as ``register_model`` does.
+
+    On failure nothing is kept: the staging folder is removed and no model row is made. It
+    busies no project (it reads no project data), so it is not in ``JOB_MODELS``; a name is
+    reserved by the database while its upload is queued or running.
+    """
+
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="model_uploads"
+    )
+    name = models.CharField(max_length=255)
+    type = models.CharField(max_length=20, choices=ModelType.choices)
+    labels = models.JSONField(default=list)
+    choices_group = models.CharField(max_length=100, blank=True, default="")
+    multi_label = models.BooleanField(default=False)
+    #: The folder the zip was unpacked into (under MODELS_DIR/uploads/).
+    staging_path = models.CharField(max_length=1000)
+    #: The pipeline folder inside it (the zip's root or its one top-level folder); the model's
+    #: ``path`` once registered.
+    pipeline_path = models.CharField(max_length=1000)
+    #: The model the upload registered, once it succeeded.
+    model = models.ForeignKey(
+        "NlpModel", null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads"
+    )
+    #: One step: loaded and predicted (0 or 1 of 1).
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=Q(status__in=["queued", "running"]),
+                name="modelupload_one_active_per_name",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"model upload {self.pk} of {self.name} ({self.status})"
+
+
+#: Every supervised job: what the reaper fails when its child stopped heartbeating.
+SUPERVISED_MODELS: tuple[type[SupervisedJob], ...] = (*JOB_MODELS, ModelUpload)
+Job = TrainingRun | PreannotationJob | EvaluationJob | ModelUpload
 
 
 class ModelSource(models.TextChoices):

@@ -7,12 +7,13 @@ from django.db.models import Q, QuerySet
 
 from projects.labeling_config import KnownModel
 from projects.models import Project
-from projects.permissions import is_site_admin
+from projects.permissions import ALLOWED_ROLES, Action, is_site_admin
 from training.models import (
     ACTIVE_STATUSES,
     JOB_MODELS,
     Deployment,
     EvaluationJob,
+    ModelUpload,
     NlpModel,
     PreannotationJob,
     TrainingRun,
@@ -36,6 +37,18 @@ def models_visible_to(user: AbstractBaseUser) -> QuerySet[NlpModel]:
     if is_site_admin(user):
         return models
     return models.filter(Q(project__isnull=True) | Q(project__memberships__user=user)).distinct()
+
+
+def model_uploads_visible_to(user: AbstractBaseUser) -> QuerySet[ModelUpload]:
+    """The uploads ``user`` may poll: their own, and those of the projects they manage."""
+    uploads = ModelUpload.objects.select_related("project", "model")
+    if is_site_admin(user):
+        return uploads
+    managed = Q(
+        project__memberships__user=user,
+        project__memberships__role__in=ALLOWED_ROLES[Action.MANAGE],
+    )
+    return uploads.filter(Q(created_by=user) | managed).distinct()
 
 
 def known_models(project_id: int | None) -> dict[str, KnownModel]:

@@ -13,7 +13,15 @@ from projects.labeling_config import binding_map, changed_tags
 from projects.models import Prediction, Project
 from projects.selectors import projects_visible_to
 from training.deploy_policy import api_value, parse_deploy
-from training.models import Deployment, EvaluationJob, NlpModel, PreannotationJob, TrainingRun
+from training.models import (
+    Deployment,
+    EvaluationJob,
+    ModelType,
+    ModelUpload,
+    NlpModel,
+    PreannotationJob,
+    TrainingRun,
+)
 from training.selectors import models_deployed_in
 
 
@@ -230,3 +238,75 @@ class PredictionSerializer(serializers.ModelSerializer):
         model = Prediction
         fields = ["id", "task", "model", "created_at", "score", "result"]
         read_only_fields = fields
+
+
+class ModelUploadCreateSerializer(serializers.Serializer):
+    """``POST /api/models/`` (multipart): a zipped Spark NLP pipeline and what to register it as.
+
+    Multipart sends text, so ``multi_label`` is DRF's form boolean (``true``/``false``).
+    """
+
+    file = serializers.FileField(
+        help_text="A zip of a saved Spark NLP PipelineModel folder: at its root or inside one "
+        "top-level folder (what GET /api/models/{model}/download produces)."
+    )
+    name = fields.CharField(max_length=200, help_text="The new model's name; not taken yet.")
+    type = serializers.ChoiceField(choices=ModelType.values)
+    labels = fields.CharField(
+        max_length=10_000,
+        help_text="The labels (NER), statuses (assertion) or classes it predicts, comma-separated.",
+    )
+    project = fields.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="A project you manage; left out, the model is shared (site admins only).",
+    )
+    choices_group = fields.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text="Classification: the <Choices> name it predicts.",
+    )
+    multi_label = serializers.BooleanField(
+        required=False, default=False, help_text="Classification: a multi-label classifier."
+    )
+
+    def validate_labels(self, value: str) -> list[str]:
+        labels = list(dict.fromkeys(label.strip() for label in value.split(",") if label.strip()))
+        if not labels:
+            raise serializers.ValidationError("Name at least one label, comma-separated.")
+        if any(len(label) > 100 for label in labels):
+            raise serializers.ValidationError("A label is at most 100 characters.")
+        return labels
+
+
+class ModelUploadSerializer(serializers.ModelSerializer):
+    """A model upload's job: the pre-annotation job's shape plus what it registers."""
+
+    progress = serializers.SerializerMethodField()
+    project = fields.CharField(source="project.name", default=None, read_only=True, allow_null=True)
+    model = fields.CharField(source="model.name", default=None, read_only=True, allow_null=True)
+
+    class Meta:
+        model = ModelUpload
+        fields = [
+            "id",
+            "status",
+            "progress",
+            "error",
+            "name",
+            "type",
+            "project",
+            "labels",
+            "choices_group",
+            "multi_label",
+            "model",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+    def get_progress(self, job: ModelUpload) -> dict[str, int]:
+        return {"done": job.done, "total": job.total}

@@ -8,14 +8,19 @@ reap) are in ``training.jobs.lifecycle``.
 
 from __future__ import annotations
 
+import re
+import shutil
+import uuid
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from annolab.errors import ConflictError, ValidationFailed
+from annolab.errors import ConflictError, NotAllowed, ValidationFailed
+from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.labeling_config import (
     LabelingConfig,
@@ -24,8 +29,8 @@ from projects.labeling_config import (
     parse_labeling_config,
 )
 from projects.models import Project
-from projects.permissions import Action, require
-from training import datasets, selectors
+from projects.permissions import Action, can, is_site_admin, require
+from training import datasets, model_files, selectors, zipsafe
 from training.deploy_policy import as_policy, require_test_set
 from training.deployed import deployed_models
 from training.jobs.lifecycle import announce_finished, reap_lost_jobs
@@ -35,6 +40,8 @@ from training.models import (
     EvaluationJob,
     JobStatus,
     ModelSource,
+    ModelType,
+    ModelUpload,
     NlpModel,
     PreannotationJob,
     TrainingRun,
@@ -387,6 +394,134 @@ def model_register(
         choices_group=choices_group,
         multi_label=multi_label,
     )
+
+
+# --- models out and in: GET /api/models/{name}/download, POST /api/models/ ------------------
+
+
+def model_download_folder(*, model: NlpModel, actor: AbstractBaseUser) -> Path:
+    """The folder to zip for ``actor``: owners and managers of the model's project (a shared
+    model: of any project, since any project may deploy it); 409 when it has no files."""
+    if model.project is not None:
+        require(project=model.project, user=actor, action=Action.MANAGE)
+    elif not (is_site_admin(actor) or project_selectors.projects_managed_by(actor).exists()):
+        raise NotAllowed("Only owners and managers of a project download models.")
+    problem = model_load_problem(model)
+    if problem:
+        raise ConflictError(problem.replace("no longer loads", "cannot be downloaded"))
+    return Path(model.path)
+
+
+#: A model's name: it becomes a URL segment and a labeling config's ``model`` attribute.
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(f"{field}: {message}", [{"field": field, "message": message}])
+
+
+def _upload_project(actor: AbstractBaseUser, name: str | None) -> Project | None:
+    """The project an upload goes to: one the caller manages; none (shared) for a site admin."""
+    if not name:
+        if is_site_admin(actor):
+            return None
+        raise _invalid(
+            "project",
+            "Name a project you manage: only a site admin registers a model without a project "
+            "(shared with every project).",
+        )
+    project = Project.objects.filter(name=name).first()
+    # An outsider is told the same as for a project that does not exist: nothing is revealed.
+    if project is None or not can(project=project, user=actor, action=Action.VIEW):
+        raise _invalid("project", f"No project named {name!r}.")
+    require(project=project, user=actor, action=Action.MANAGE)
+    return project
+
+
+def model_upload_start(
+    *,
+    actor: AbstractBaseUser,
+    file: IO[bytes],
+    size: int,
+    name: str,
+    model_type: str,
+    labels: list[str],
+    project_name: str | None,
+    choices_group: str = "",
+    multi_label: bool = False,
+) -> ModelUpload:
+    """Check the request, unpack the zip safely into a staging folder under MODELS_DIR/uploads/
+    and queue the job that loads it in the child (``training.pipeline.model_check``).
+
+    Every refusal is a 400 naming its field, and nothing is kept: no row, no folder.
+    """
+    project = _upload_project(actor, project_name)
+    if not MODEL_NAME.fullmatch(name):
+        raise _invalid(
+            "name",
+            "Use 1 to 200 letters, digits, '_', '-' or '.', starting with a letter or digit.",
+        )
+    if (
+        NlpModel.objects.filter(name=name).exists()
+        or ModelUpload.objects.filter(
+            name=name, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+        ).exists()
+    ):
+        raise _invalid("name", f"A model named {name!r} is registered or being uploaded already.")
+    if model_type not in ModelType.values:
+        raise _invalid("type", f"Must be one of {', '.join(ModelType.values)}.")
+    if not labels:
+        raise _invalid("labels", "Name at least one label, comma-separated.")
+    if size > settings.MODEL_UPLOAD_MAX_BYTES:
+        raise _invalid(
+            "file",
+            f"The zip is {size} bytes; at most {settings.MODEL_UPLOAD_MAX_BYTES} are accepted.",
+        )
+    staging = settings.MODELS_DIR / "uploads" / uuid.uuid4().hex
+    limits = zipsafe.Limits(
+        max_entries=settings.MODEL_UPLOAD_MAX_ENTRIES,
+        max_bytes=settings.MODEL_UPLOAD_MAX_UNPACKED_BYTES,
+    )
+    try:
+        zipsafe.extract(file, staging, limits)
+    except zipsafe.UnsafeZip as exc:
+        raise _invalid("file", str(exc)) from None
+    try:
+        pipeline = model_files.uploaded_pipeline(staging)
+        if pipeline is None:
+            raise _invalid(
+                "file",
+                "The zip holds no saved Spark NLP pipeline: a folder with metadata/ and stages/ "
+                "at its root or inside its one top-level folder.",
+            )
+        model_files.write_sidecar_if_missing(
+            pipeline, model_type=model_type, labels=labels, multi_label=multi_label
+        )
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    upload = ModelUpload.objects.create(
+                        project=project,
+                        created_by=actor,
+                        name=name,
+                        type=model_type,
+                        labels=labels,
+                        choices_group=choices_group,
+                        multi_label=multi_label,
+                        staging_path=str(staging),
+                        pipeline_path=str(pipeline),
+                    )
+            except IntegrityError:
+                raise _invalid(
+                    "name", f"A model named {name!r} is being uploaded already."
+                ) from None
+            transaction.on_commit(
+                lambda: _enqueue("training.tasks.execute_model_upload", upload.pk)
+            )
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return upload
 
 
 # --- evaluation ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from training.jobs import lifecycle
 from training.jobs.supervisor import supervise
-from training.models import EvaluationJob, PreannotationJob, TrainingRun
+from training.models import EvaluationJob, ModelUpload, PreannotationJob, TrainingRun
 
 
 def execute_training_run(run_id: int) -> None:
@@ -27,6 +27,12 @@ def execute_evaluation(job_id: int) -> None:
     job = EvaluationJob.objects.filter(pk=job_id).first()
     if job is not None:
         supervise(job, "run_evaluation")
+
+
+def execute_model_upload(upload_id: int) -> None:
+    upload = ModelUpload.objects.filter(pk=upload_id).first()
+    if upload is not None:
+        supervise(upload, "run_model_check")
 
 
 def reap_lost_jobs() -> None:

@@ -38,6 +38,9 @@ urlpatterns = [
         "task-predictions",
     ),
     route("models", api.ModelListView.as_view(), "models"),
+    # Before models/<name>/...: a model named "uploads" has no sub-path that is a number.
+    route("models/uploads/<int:upload_id>", api.ModelUploadDetailView.as_view(), "model-upload"),
+    route("models/<str:model_name>/download", api.ModelDownloadView.as_view(), "model-download"),
     route("models/<str:model_name>", api.ModelDetailView.as_view(), "model"),
     route("models/<str:model_name>/logs", api.ModelLogsView.as_view(), "model-logs"),
     route("models/<str:model_name>/evaluate", api.ModelEvaluateView.as_view(), "model-evaluate"),

@@ -4,7 +4,9 @@
  * project and type. Hovering a model tells when it was trained and by what; selecting one and
  * pressing Deploy binds it to a project's labeling config (POST /api/projects/<name>/deploy) and
  * shows the updated config, or why it cannot be deployed. Each row says how much of what the
- * model pre-annotated the annotators kept (GET /api/models/<name>/usefulness).
+ * model pre-annotated the annotators kept (GET /api/models/<name>/usefulness). Owners and managers
+ * download a model's Spark NLP pipeline as a zip (GET /api/models/<name>/download); a shared
+ * model, whoever manages any project.
  */
 (() => {
   const { h } = annolab;
@@ -76,9 +78,20 @@
     deployButton.disabled = false;
   }
 
+  /** The Download link: for the model's own project's owners and managers (the API's rule). */
+  function downloadLink(model) {
+    const allowed = model.project ? deployable.has(model.project) : deployable.size > 0;
+    if (!allowed) return "";
+    return h("a", {
+      class: "button small", href: `/api/models/${encodeURIComponent(model.name)}/download`,
+      download: `${model.name}.zip`, "data-role": "download",
+      title: `Download ${model.name}: its Spark NLP pipeline and a README, as a zip`,
+    }, "Download");
+  }
+
   function render(models) {
     if (!models.length) {
-      body.replaceChildren(h("tr", {}, h("td", { colspan: 9, class: "empty" }, "No model matches.")));
+      body.replaceChildren(h("tr", {}, h("td", { colspan: 10, class: "empty" }, "No model matches.")));
       return;
     }
     body.replaceChildren(
@@ -103,7 +116,8 @@
             ? h("a", { class: "icon-link", href: `/api/models/${encodeURIComponent(model.name)}/logs`,
               download: `${model.name}.log`, title: `Download the training log of ${model.name}`,
               "aria-label": `Download the training log of ${model.name}` }, annolab.downloadIcon())
-            : ""));
+            : ""),
+          h("td", {}, downloadLink(model)));
       })
     );
   }
@@ -119,7 +133,7 @@
       render(models);
       fillUsefulness(models);
     } catch (failure) {
-      body.replaceChildren(h("tr", {}, h("td", { colspan: 9, class: "message error" }, annolab.describe(failure))));
+      body.replaceChildren(h("tr", {}, h("td", { colspan: 10, class: "message error" }, annolab.describe(failure))));
     }
   }
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,6 +50,7 @@ from training.models import (
     Deployment,
     JobStatus,
     ModelSource,
+    ModelUpload,
     NlpModel,
     PreannotationJob,
     TrainingRun,
@@ -72,7 +74,7 @@ TEXTS = [
 ]
 
 
-def _realistic_project(owner: Any) -> dict[str, Any]:
+def _realistic_project(owner: Any, models_dir: Path) -> dict[str, Any]:
     """The data a team has after a round of work; the ids the fuzzer's cases are pointed at."""
     annotator = make_user("fuzz-anna")
     reviewer = make_user("fuzz-rita")
@@ -87,8 +89,12 @@ def _realistic_project(owner: Any) -> dict[str, Any]:
         project=project,
         source=ModelSource.REGISTERED,
         labels=["Symptom", "Disease"],
-        path="/nonexistent/registered-model",
+        path=str(models_dir / "ner_registered_clinical"),
     )
+    # A saved folder's shape (no Spark reads it here): its download is a 200 to check.
+    for relative in ("metadata/part-00000", "stages/0_document/metadata/part-00000"):
+        (models_dir / model.name / relative).parent.mkdir(parents=True, exist_ok=True)
+        (models_dir / model.name / relative).write_text("{}")
     tasks = [Task.objects.create(project=project, data={"text": text}) for text in TEXTS]
     completion = project_services.completion_create(
         task=tasks[0],
@@ -144,8 +150,18 @@ def _realistic_project(owner: Any) -> dict[str, Any]:
         old_config=project.labeling_config,
         new_config=project.labeling_config,
     )
+    upload = ModelUpload.objects.create(
+        project=project,
+        created_by=owner,
+        name="ner_uploaded",
+        type="ner",
+        labels=["Symptom"],
+        status=JobStatus.FAILED,
+        error="The zip is not a ner model annolab can use.",
+    )
     return {
         "name": project.name,
+        "upload_id": upload.pk,
         "deployment_id": deployment.pk,
         "task_id": tasks[0].pk,
         "completion_id": completion.pk,
@@ -157,12 +173,17 @@ def _realistic_project(owner: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def fuzz_target(live_server: Any, transactional_db: None) -> dict[str, Any]:
+def fuzz_target(
+    live_server: Any, transactional_db: None, settings: Any, tmp_path: Path
+) -> dict[str, Any]:
+    # The live server runs in this process: uploads unpack under the test's own folders.
+    settings.MODELS_DIR = tmp_path / "models"
+    settings.VAR_DIR = tmp_path / "var"
     owner = make_user("fuzz-owner")
     admin = make_user("fuzz-admin", is_staff=True)
     return {
         "url": live_server.url,
-        "ids": _realistic_project(owner),
+        "ids": _realistic_project(owner, settings.MODELS_DIR),
         "owner_token": Token.objects.create(user=owner).key,
         "admin_token": Token.objects.create(user=admin).key,
     }
@@ -253,3 +274,11 @@ def test_the_schema_documents_list_envelopes_and_errors(api: Any, alice: Any) ->
     assert set(export["content"]) == {"application/json", "text/plain"}
     logs = document["paths"]["/api/projects/{name}/trainings/{run_id}/logs/"]["get"]
     assert set(logs["responses"]["200"]["content"]) == {"application/zip"}
+    download = document["paths"]["/api/models/{model_name}/download/"]["get"]["responses"]
+    assert set(download["200"]["content"]) == {"application/zip"} and "409" in download
+    upload = document["paths"]["/api/models/"]["post"]
+    assert set(upload["requestBody"]["content"]) == {"multipart/form-data"}
+    form = resolve(upload["requestBody"]["content"]["multipart/form-data"]["schema"])
+    assert form["properties"]["file"]["format"] == "binary"
+    assert set(form["required"]) == {"file", "name", "type", "labels"}
+    assert "202" in upload["responses"]

@@ -45,3 +45,35 @@ def workdirs(settings: Any, tmp_path: Path) -> Path:
     settings.SPARK_DRIVER_MEMORY = "2g"
     settings.SPARK_MASTER = "local[2]"
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def ner_word2vec(spark: SparkSession) -> Any:
+    from tests.training.synthetic import corpus
+    from training.engine.embeddings import train_word2vec
+
+    return train_word2vec(spark, [s.text for s in corpus(120)])
+
+
+@pytest.fixture(scope="session")
+def trained_ner(
+    spark: SparkSession, ner_word2vec: Any, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Any, list[tuple[int, int]]]:
+    """A small NER model (PER, LOC) trained once per session with the NER trainer's engine,
+    ``training.engine.ner.train_ner``, and each epoch it reported: the engine tests read it,
+    the download and upload tests (test_model_files_spark.py) export it."""
+    from tests.training.synthetic import corpus
+    from training.engine.ner import NerParams, train_ner
+
+    work = tmp_path_factory.mktemp("ner")
+    epochs: list[tuple[int, int]] = []
+    result = train_ner(
+        spark,
+        sentences=corpus(120),
+        embeddings=ner_word2vec,
+        params=NerParams(epochs=4, learning_rate=0.01, batch_size=8, validation_split=0.2),
+        model_dir=work / "model",
+        log_dir=work / "logs",
+        on_epoch=lambda done, total: epochs.append((done, total)),
+    )
+    return result, epochs

@@ -5,6 +5,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from projects.tokenizer import tokenize
+from training.engine.ner import LabeledSentence
+
 SYMPTOMS = ["chest pain", "fever", "cough", "headache", "nausea", "dizziness"]
 DISEASES = ["pneumonia", "asthma", "diabetes", "migraine", "bronchitis"]
 STATUSES = {"Present": "reports {x}", "Absent": "denies {x}"}
@@ -141,3 +144,39 @@ def with_choice(tasks: list[dict[str, Any]], group: str, value: str) -> list[dic
                 if r["from_name"] == group:
                     r["value"]["choices"] = [value]
     return tasks
+
+
+# --- people and places: the session NER model (tests/training/conftest.py, trained_ner) -----
+
+PEOPLE = ["John Smith", "Mary Jones", "Bob", "Alice Brown", "Émile Zola"]
+PLACES = ["Paris", "London", "New York", "Berlin", "São Paulo"]
+TEMPLATES = [
+    "{person} lives in {place}.",
+    "Yesterday {person} flew to {place} again.",
+    "In {place}, {person} met friends.",
+    "{person} visited {place} 😀 last week.",
+]
+
+
+def tagged(text: str, entities: dict[str, str]) -> LabeledSentence:
+    """``text`` (one sentence) tagged BIO from the first occurrence of each entity string."""
+    [sentence] = tokenize(text)
+    tags = []
+    for token in sentence.tokens:
+        tag = "O"
+        for entity, label in entities.items():
+            start = text.find(entity)
+            if start <= token.start < start + len(entity):
+                tag = ("B-" if token.start == start else "I-") + label
+        tags.append(tag)
+    return LabeledSentence.from_sentence(sentence, tags)
+
+
+def corpus(count: int, seed: int = 7) -> list[LabeledSentence]:
+    rng = random.Random(seed)
+    sentences = []
+    for _ in range(count):
+        person, place = rng.choice(PEOPLE), rng.choice(PLACES)
+        text = rng.choice(TEMPLATES).format(person=person, place=place)
+        sentences.append(tagged(text, {person: "PER", place: "LOC"}))
+    return sentences

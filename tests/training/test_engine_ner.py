@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from projects.tokenizer import tokenize
+from tests.training.synthetic import corpus, tagged
 from training.engine import EngineError
-from training.engine.embeddings import Embeddings, train_word2vec
+from training.engine.embeddings import Embeddings
 from training.engine.metrics import bio_entities
-from training.engine.ner import LabeledSentence, NerParams, NerResult, train_ner
+from training.engine.ner import NerParams, NerResult, train_ner
 from training.engine.predict import LIGHT_PIPELINE_LIMIT, NerPredictor, sequence_certainty
 
 if TYPE_CHECKING:
@@ -20,61 +19,18 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.spark
 
-PEOPLE = ["John Smith", "Mary Jones", "Bob", "Alice Brown", "Émile Zola"]
-PLACES = ["Paris", "London", "New York", "Berlin", "São Paulo"]
-TEMPLATES = [
-    "{person} lives in {place}.",
-    "Yesterday {person} flew to {place} again.",
-    "In {place}, {person} met friends.",
-    "{person} visited {place} 😀 last week.",
-]
-
-
-def tagged(text: str, entities: dict[str, str]) -> LabeledSentence:
-    """``text`` (one sentence) tagged BIO from the first occurrence of each entity string."""
-    [sentence] = tokenize(text)
-    tags = []
-    for token in sentence.tokens:
-        tag = "O"
-        for entity, label in entities.items():
-            start = text.find(entity)
-            if start <= token.start < start + len(entity):
-                tag = ("B-" if token.start == start else "I-") + label
-        tags.append(tag)
-    return LabeledSentence.from_sentence(sentence, tags)
-
-
-def corpus(count: int, seed: int = 7) -> list[LabeledSentence]:
-    rng = random.Random(seed)
-    sentences = []
-    for _ in range(count):
-        person, place = rng.choice(PEOPLE), rng.choice(PLACES)
-        text = rng.choice(TEMPLATES).format(person=person, place=place)
-        sentences.append(tagged(text, {person: "PER", place: "LOC"}))
-    return sentences
-
 
 @pytest.fixture(scope="module")
-def word2vec(spark: SparkSession) -> Embeddings:
-    return train_word2vec(spark, [s.text for s in corpus(120)])
+def word2vec(ner_word2vec: Embeddings) -> Embeddings:
+    return ner_word2vec
 
 
 @pytest.fixture(scope="module")
 def trained(
-    spark: SparkSession, word2vec: Embeddings, tmp_path_factory: pytest.TempPathFactory
+    trained_ner: tuple[NerResult, list[tuple[int, int]]],
 ) -> tuple[NerResult, list[tuple[int, int]]]:
-    work = tmp_path_factory.mktemp("ner")
-    epochs: list[tuple[int, int]] = []
-    result = train_ner(
-        spark,
-        sentences=corpus(120),
-        embeddings=word2vec,
-        params=NerParams(epochs=4, learning_rate=0.01, batch_size=8, validation_split=0.2),
-        model_dir=work / "model",
-        log_dir=work / "logs",
-        on_epoch=lambda done, total: epochs.append((done, total)),
-    )
-    return result, epochs
+    """The session's NER model (tests/training/conftest.py), shared with the download tests."""
+    return trained_ner
 
 
 def test_training_reports_each_epoch_and_keeps_spark_nlps_log(

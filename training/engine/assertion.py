@@ -44,7 +44,11 @@ from training.engine.embeddings import Embeddings
 from training.engine.errors import EngineError
 from training.engine.metrics import EntityMetrics
 from training.engine.ner import NER_COL, LabeledSentence, NerParams, train_ner
-from training.engine.predict import LIGHT_PIPELINE_LIMIT
+from training.engine.predict import (
+    LIGHT_PIPELINE_LIMIT,
+    TOKEN_TEXT_METADATA,
+    transform_annotations,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -330,12 +334,9 @@ class AssertionPredictor:
         return [result[NER_COL] for result in self._light.fullAnnotate(texts)]
 
     def _dataframe(self, texts: list[str]) -> list[list[Any]]:
-        frame = self._spark.createDataFrame(
-            list(enumerate(texts)), ["index", tokenization.TEXT_COL]
+        return transform_annotations(
+            self._spark, self.ner_pipeline, texts, NER_COL, drop_metadata=TOKEN_TEXT_METADATA
         )
-        rows = self.ner_pipeline.transform(frame).select("index", NER_COL).collect()
-        by_index = {row["index"]: row[NER_COL] for row in rows}
-        return [by_index[i] for i in range(len(texts))]
 
 
 def _probability(raw: Any) -> float:

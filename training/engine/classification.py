@@ -28,7 +28,7 @@ from training.engine.embeddings import EMBEDDINGS_COL, Embeddings
 from training.engine.epochs import ZeroBasedEpochWatcher
 from training.engine.errors import EngineError
 from training.engine.metrics import EntityMetrics, entity_metrics_from_spans
-from training.engine.predict import LIGHT_PIPELINE_LIMIT
+from training.engine.predict import LIGHT_PIPELINE_LIMIT, transform_annotations
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -255,12 +255,7 @@ class ClassifierPredictor:
         return [result[CATEGORY_COL] for result in self._light.fullAnnotate(texts)]
 
     def _dataframe(self, texts: list[str]) -> list[list[Any]]:
-        frame = self._spark.createDataFrame(
-            list(enumerate(texts)), ["index", tokenization.TEXT_COL]
-        )
-        rows = self._model.transform(frame).select("index", CATEGORY_COL).collect()
-        by_index = {row["index"]: row[CATEGORY_COL] for row in rows}
-        return [by_index[i] for i in range(len(texts))]
+        return transform_annotations(self._spark, self._model, texts, CATEGORY_COL)
 
 
 def chosen_classes(scores: dict[str, float], multi_label: bool) -> list[str]:

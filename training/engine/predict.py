@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 #: Below this many texts a LightPipeline (plain JVM calls, no Spark job) answers faster than a
 #: DataFrame transform; above it the DataFrame spreads the work over the cores.
 LIGHT_PIPELINE_LIMIT = 50
+#: The metadata key under which NerDL repeats each token's text; no predictor reads it.
+TOKEN_TEXT_METADATA = ("word",)
 #: A token confidence of 0 would make the log -inf; this floor keeps the mean finite.
 _CONFIDENCE_FLOOR = 1e-6
 
@@ -59,6 +61,62 @@ def sequence_certainty(confidences: Sequence[float]) -> float | None:
 
 
 @dataclass(frozen=True)
+class CollectedAnnotation:
+    """The four fields of a Spark NLP annotation the predictors read, as a LightPipeline's
+    ``Annotation`` has them, so both paths feed the same reading code."""
+
+    begin: int
+    end: int
+    result: str
+    metadata: dict[str, str]
+
+
+def transform_annotations(
+    spark: SparkSession,
+    model: Any,
+    texts: Sequence[str],
+    column: str,
+    *,
+    drop_metadata: Sequence[str] = (),
+) -> list[list[CollectedAnnotation]]:
+    """``model`` over ``texts`` in one Spark job: each text's ``column`` annotations, in order.
+
+    Only ``begin``, ``end``, ``result`` and ``metadata`` are collected, as parallel arrays of
+    plain values rather than one annotation struct per token (with its unused ``embeddings``
+    and ``annotatorType``): the driver unpickles a few lists per text instead of a Row per
+    token, the part of pre-annotation a bare ``transform`` does not pay for itself. Metadata
+    keys in ``drop_metadata`` are left in the JVM (NerDL copies every token's text as ``word``).
+    """
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    # A given schema: inferring one samples every row in Python first.
+    schema = StructType(
+        [StructField("index", LongType()), StructField(tokenization.TEXT_COL, StringType())]
+    )
+    frame = spark.createDataFrame(list(enumerate(texts)), schema)
+    metadata = f"{column}.metadata"
+    if drop_metadata:
+        keys = ", ".join(f"'{key}'" for key in drop_metadata)
+        metadata = (
+            f"transform({column}, a -> "
+            f"map_filter(a.metadata, (k, v) -> NOT array_contains(array({keys}), k)))"
+        )
+    rows = (
+        model.transform(frame)
+        .selectExpr("index", f"{column}.begin", f"{column}.end", f"{column}.result", metadata)
+        .collect()
+    )
+    by_index = {
+        row[0]: [
+            CollectedAnnotation(begin, end, result, metadata)
+            for begin, end, result, metadata in zip(row[1], row[2], row[3], row[4], strict=True)
+        ]
+        for row in rows
+    }
+    return [by_index[i] for i in range(len(texts))]
+
+
+@dataclass(frozen=True)
 class _TaggedToken:
     sentence: str
     begin: int
@@ -78,6 +136,16 @@ class NerPredictor:
         self._spark = spark
         self._model = PipelineModel.load(str(model_dir))
         self._light: Any = None
+
+    def labels(self) -> list[str]:
+        """The entity labels of the pipeline's NerDL stage (its tags without ``B-``/``I-``);
+        empty when it has none (another NER annotator writing the ``ner`` column)."""
+        from sparknlp.annotator import NerDLModel
+
+        for stage in self._model.stages:
+            if isinstance(stage, NerDLModel):
+                return sorted({tag.split("-", 1)[-1] for tag in stage.getClasses() if tag != "O"})
+        return []
 
     def predict(self, texts: Sequence[str]) -> list[list[PredictedEntity]]:
         """The entities of each text, in order; offsets index the text as given, end exclusive."""
@@ -110,12 +178,10 @@ class NerPredictor:
         return [_tagged_tokens(result[NER_COL]) for result in self._light.fullAnnotate(texts)]
 
     def _dataframe(self, texts: list[str]) -> list[list[_TaggedToken]]:
-        frame = self._spark.createDataFrame(
-            list(enumerate(texts)), ["index", tokenization.TEXT_COL]
+        annotations = transform_annotations(
+            self._spark, self._model, texts, NER_COL, drop_metadata=TOKEN_TEXT_METADATA
         )
-        rows = self._model.transform(frame).select("index", NER_COL).collect()
-        by_index = {row["index"]: _tagged_tokens(row[NER_COL]) for row in rows}
-        return [by_index[i] for i in range(len(texts))]
+        return [_tagged_tokens(tokens) for tokens in annotations]
 
 
 def _tagged_tokens(annotations: Sequence[Any]) -> list[_TaggedToken]:

@@ -16,6 +16,7 @@ so every offset crossing the boundary goes through ``Utf16Offsets``.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,8 @@ DOCUMENT_COL = "document"
 SENTENCE_COL = "sentence"
 TOKEN_COL = "token"
 
+#: A character outside the BMP: two UTF-16 units in Java, one code point in Python.
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _SPARK_TEXT = str.maketrans(dict.fromkeys(SPARK_RESERVED_CHARS, " "))
 
 
@@ -94,7 +97,7 @@ class Utf16Offsets:
 
     def __init__(self, text: str) -> None:
         # Python index of each character outside the BMP; empty for almost every text.
-        self._astral = [i for i, char in enumerate(text) if ord(char) > 0xFFFF]
+        self._astral = [match.start() for match in _ASTRAL.finditer(text)]
         # The UTF-16 index at which each of those characters starts.
         self._astral_utf16 = [i + n for n, i in enumerate(self._astral)]
 

@@ -1,6 +1,6 @@
 """Where a job keeps its files (the child's output, model logs): VAR_DIR/runs/<id>,
-VAR_DIR/preannotations/<id> or VAR_DIR/evaluations/<id>. The supervisor writes there, the child
-too, the web zips the logs."""
+VAR_DIR/preannotations/<id>, VAR_DIR/evaluations/<id> or VAR_DIR/model-uploads/<id>. The
+supervisor writes there, the child too, the web zips the logs."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from pathlib import Path
 
 from django.conf import settings
 
-from training.models import EvaluationJob, Job, PreannotationJob, TrainingRun
+from training.models import EvaluationJob, Job, ModelUpload, PreannotationJob, TrainingRun
 
 KINDS: dict[type, str] = {
     TrainingRun: "runs",
     PreannotationJob: "preannotations",
     EvaluationJob: "evaluations",
+    ModelUpload: "model-uploads",
 }
 
 

@@ -8,6 +8,7 @@ all change a job through these functions.
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from projects.models import Project
-from training.models import ACTIVE_STATUSES, JOB_MODELS, Job, JobStatus, TrainingRun
+from training.models import (
+    ACTIVE_STATUSES,
+    JOB_MODELS,
+    SUPERVISED_MODELS,
+    Job,
+    JobStatus,
+    ModelUpload,
+    TrainingRun,
+)
 from training.signals import project_freed
 
 WORKER_LOST = "worker lost: the training process stopped without reporting a result"
@@ -29,7 +38,7 @@ def reap_lost_jobs(project: Project | None = None) -> None:
     when a worker starts), and before a job of ``project`` starts; never on a GET.
     """
     stale = timezone.now() - timedelta(seconds=settings.TRAINING_LEASE_SECONDS)
-    for model in JOB_MODELS:
+    for model in SUPERVISED_MODELS:
         lost = model.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale)
         if project is not None:
             lost = lost.filter(project=project)
@@ -69,12 +78,23 @@ def job_finish(*, job: Job, status: str, error: str = "", **fields: Any) -> bool
     finished = type(job).objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(**updates)
     if finished:
         job.refresh_from_db()
+        if isinstance(job, ModelUpload):
+            upload_discard_if_failed(job)
         announce_finished(job)
     return finished == 1
 
 
 def announce_finished(job: Job) -> None:
-    transaction.on_commit(lambda: project_freed.send(sender=type(job), job=job))
+    # A model upload busies no project: there is nothing to free, no trigger to start.
+    if isinstance(job, JOB_MODELS):
+        transaction.on_commit(lambda: project_freed.send(sender=type(job), job=job))
+
+
+def upload_discard_if_failed(upload: ModelUpload) -> None:
+    """A model upload that did not succeed keeps nothing: its staging folder goes (whoever
+    ended it: the child, the supervisor, the reaper)."""
+    if upload.status != JobStatus.SUCCEEDED and upload.staging_path:
+        shutil.rmtree(upload.staging_path, ignore_errors=True)
 
 
 def run_progress(*, run: TrainingRun, model_type: str, epoch: int, epochs: int) -> None:
