@@ -11,12 +11,13 @@ CHROMIUM := /usr/bin/chromium
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="tests/browser -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: help run test deps jars chromium frontend lint format
+.PHONY: help run test deps jars chromium frontend labelstudio lint format
 
 help:
 	@echo "make run     set up and serve the web app and a worker on http://127.0.0.1:8000"
 	@echo "make test    set up and run the test suite against a throwaway PostgreSQL"
 	@echo "make frontend  install the Label Studio editor (npm) into var/frontend"
+	@echo "make labelstudio  install Label Studio (PyPI) into var/labelstudio/venv for its tests"
 	@echo "make lint    ruff check and format check, import-linter contracts"
 	@echo "make format  ruff fix and format"
 
@@ -40,6 +41,27 @@ $(LABEL_STUDIO):
 
 frontend: $(LABEL_STUDIO)
 
+# The real Label Studio the ML-backend tests talk to (tests/labelstudio/), in a virtualenv of its
+# own: it pins its own Django and DRF, which must never meet annolab's. Its wheels are kept in
+# ~/.cache/pip (pip's HTTP cache is not filled here: the index answers uncacheable), so a fresh
+# clone installs them offline; only the first install on a machine downloads (about 300 MB).
+LABEL_STUDIO_VERSION := 1.23.2
+LABEL_STUDIO_VENV := var/labelstudio/venv
+LABEL_STUDIO_STAMP := $(LABEL_STUDIO_VENV)/.label-studio-$(LABEL_STUDIO_VERSION).installed
+LABEL_STUDIO_WHEELS := $(HOME)/.cache/pip/annolab-label-studio-$(LABEL_STUDIO_VERSION)
+LABEL_STUDIO_PIP := $(LABEL_STUDIO_VENV)/bin/python -m pip --disable-pip-version-check
+
+$(LABEL_STUDIO_STAMP):
+	test -x $(LABEL_STUDIO_VENV)/bin/python || python3 -m venv $(LABEL_STUDIO_VENV)
+	$(LABEL_STUDIO_PIP) install --no-index --find-links $(LABEL_STUDIO_WHEELS) \
+	    label-studio==$(LABEL_STUDIO_VERSION) 2>/dev/null || { \
+	  $(LABEL_STUDIO_PIP) wheel --wheel-dir $(LABEL_STUDIO_WHEELS) label-studio==$(LABEL_STUDIO_VERSION) && \
+	  $(LABEL_STUDIO_PIP) install --no-index --find-links $(LABEL_STUDIO_WHEELS) \
+	    label-studio==$(LABEL_STUDIO_VERSION); }
+	touch $@
+
+labelstudio: $(LABEL_STUDIO_STAMP)
+
 chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
 	  if [ "$$(id -u)" -ne 0 ]; then echo "Chromium is missing: sudo apt-get install -y chromium" >&2; exit 1; fi; \
@@ -58,7 +80,7 @@ run: deps jars frontend
 test: export DEBUG := false
 test: export SECRET_KEY ?= insecure-test-key
 test: export SPARK_DRIVER_MEMORY ?= 2g
-test: deps jars chromium frontend
+test: deps jars chromium frontend labelstudio
 	$(VENV)/bin/lint-imports
 	bash scripts/with_test_postgres.sh $(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -151,7 +151,7 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     A path the URL map does not match (``/api/completions/x/``) never reaches DRF, so without
     this an API client got the HTML page.
     """
-    if request.path.startswith("/api/"):
+    if request.path.startswith(("/api/", "/ml/")):
         message = "Not found."
         return JsonResponse({"detail": message, "errors": [{"message": message}]}, status=404)
     return page_not_found(request, exception or Http404())

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "projects",
     "training",
     "activelearning",
+    "labelstudio",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +234,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Label Studio ML backend (labelstudio/): the Label Studio servers annolab may pull a project's
+# annotations from (START_TRAINING requests the `hostname` Label Studio sent at setup, with its
+# token; anything else is refused), and how long `predict` waits for the pre-annotation job it
+# starts: below Label Studio's ML_TIMEOUT_PREDICT (100 s by default), so Label Studio gets an
+# answer, possibly partial, rather than a timeout.
+LABEL_STUDIO_URLS = env_list("LABEL_STUDIO_URLS", [])
+LABEL_STUDIO_PREDICT_WAIT = env_int("LABEL_STUDIO_PREDICT_WAIT", 80)
 
 # projects validates model names against the registry without importing training: it calls this.
 KNOWN_MODELS_PROVIDER = "training.selectors.known_models"

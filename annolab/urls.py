@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from activelearning.urls import urlpatterns as activelearning_api
 from annolab.routes import route
+from labelstudio.urls import urlpatterns as labelstudio_ml_backend
 from projects.urls import urlpatterns as project_api
 from training.urls import urlpatterns as training_api
 
@@ -20,6 +21,8 @@ api_patterns = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    # Label Studio's "Connect model" URL per project: label-studio-ml-backend's protocol.
+    path("ml/", include(labelstudio_ml_backend)),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("projects.page_urls")),
     path("", include("training.page_urls")),
