@@ -74,8 +74,8 @@ def test_a_job_is_stored_in_batches_that_move_its_progress_early() -> None:
 
 
 class RecordingPreannotator:
-    """Stands in for the loaded models to test the batching around them (Spark-free): each text
-    is predicted with its length / 10 as certainty; the first call waits until a second one runs beside it."""
+    """Stands in for the loaded models to test the batching around them (Spark-free): a text's
+    certainty is its length / 10; the first call waits until a second one runs beside it."""
 
     model_name = "recording_v1"
 
