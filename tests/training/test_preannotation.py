@@ -75,38 +75,39 @@ def test_a_job_is_stored_in_batches_that_move_its_progress_early() -> None:
 
 class RecordingPreannotator:
     """Stands in for the loaded models to test the batching around them (Spark-free): a text's
-    certainty is its length / 10; the first call waits until a second one runs beside it."""
+    certainty is its length / 10. The second call waits (10 s at most) until a third one runs
+    beside it; each call records the most calls that ran at once while it ran."""
 
     model_name = "recording_v1"
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.running = 0
-        self.most_at_once = 0
-        self.small_beside_another = False
-        self.second_started = threading.Event()
-        self.calls = 0
+        self.running: set[int] = set()
+        self.calls: list[tuple[int, int]] = []  # (batch size, most calls running during it)
+        self.third_started = threading.Event()
 
     def predict(self, texts: list[str]) -> list[TaskPrediction]:
         with self.lock:
-            self.calls += 1
-            first = self.calls == 1
-            self.running += 1
-            self.most_at_once = max(self.most_at_once, self.running)
-            if self.running > 1 and len(texts) < 50:
-                self.small_beside_another = True
-            if self.calls == 2:
-                self.second_started.set()
-        if first:
-            self.second_started.wait(timeout=10)
+            number = len(self.calls)
+            self.calls.append((len(texts), 0))
+            self.running.add(number)
+            for call in self.running:
+                size, most = self.calls[call]
+                self.calls[call] = (size, max(most, len(self.running)))
+            if number == 2:
+                self.third_started.set()
+        if number == 1:
+            self.third_started.wait(timeout=10)
         with self.lock:
-            self.running -= 1
+            self.running.discard(number)
         return [TaskPrediction([], len(text) / 10) for text in texts]
 
 
-def test_batches_are_predicted_two_at_a_time_and_stored_in_order(project: Project) -> None:
+def test_batches_after_the_first_are_predicted_two_at_a_time_and_stored_in_order(
+    project: Project,
+) -> None:
     tasks = Task.objects.bulk_create(
-        [Task(project=project, data={"text": "x" * (n % 7)}) for n in range(1090)]
+        [Task(project=project, data={"text": "x" * (n % 7)}) for n in range(2090)]
     )
     ids = [task.pk for task in tasks]
     Task.objects.filter(pk=ids[60]).delete()  # deleted meanwhile: skipped, still counted done
@@ -116,13 +117,13 @@ def test_batches_are_predicted_two_at_a_time_and_stored_in_order(project: Projec
     def after_batch(done: int) -> None:
         progress.append((done, Prediction.objects.filter(task__project=project).count()))
 
-    # job_batches gives 50, 1000 and 40: the last one, a LightPipeline's, goes alone.
+    # job_batches gives 50, 1000, 1000 and 40.
     preannotate_tasks(
         preannotator, project_id=project.pk, batches=job_batches(ids), after_batch=after_batch
     )
-    assert progress == [(50, 50), (1050, 1049), (1090, 1089)]
-    assert preannotator.most_at_once == 2  # the first batch waited for the second to start
-    assert not preannotator.small_beside_another
+    assert progress == [(50, 50), (1050, 1049), (2050, 2049), (2090, 2089)]
+    # The first batch and the LightPipeline remainder alone; the two big ones side by side.
+    assert preannotator.calls == [(50, 1), (999, 2), (1000, 2), (40, 1)]
     stored = dict(Prediction.objects.filter(task__project=project).values_list("task", "certainty"))
     assert stored == {task.pk: (n % 7) / 10 for n, task in enumerate(tasks) if task.pk != ids[60]}
 

@@ -135,12 +135,18 @@ def preannotate_tasks(
     whose prediction is not stored. The bench times this function: it is the whole per-task
     path of a job.
 
-    Two batches are predicted at once: the next one is already in Spark while the previous one
-    is stored, and the small first batch (``job_batches``) runs beside the second, so its Spark
-    jobs' fixed cost (a second or so for three models) is not paid on top of the rest. Storing
-    stays in batch order, one batch per transaction. A batch under ``LIGHT_PIPELINE_LIMIT`` tasks
-    (a small job's steps, a job's remainder) goes alone: LightPipelines answer it without a
-    Spark job, so there is no fixed cost to hide, and none of them is ever shared by two threads.
+    From the second batch on, two batches are predicted at once: the next one is already in
+    Spark while the previous one is stored, and each batch's Spark jobs' fixed cost (a second or
+    so for three models) is paid beside the other's work. Storing stays in batch order, one
+    batch per transaction. Two kinds of batch go alone:
+
+    * the small first batch (``job_batches``): its point is progress within seconds, and Spark
+      runs jobs first come, first served, so beside the second batch its last model would wait
+      for the second batch's first (bench/preannotation.py: 0.97 of bare Spark NLP with it
+      beside, but its progress came a moment before the end, and a browser test saw none);
+    * a batch under ``LIGHT_PIPELINE_LIMIT`` tasks (a small job's steps, a job's remainder):
+      LightPipelines answer it without a Spark job, so there is no fixed cost to hide, and none
+      of them is ever shared by two threads.
     """
     done = 0
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="predict") as spark_side:
@@ -154,8 +160,8 @@ def preannotate_tasks(
                 done += len(batch)
                 after_batch(done)
 
-        for batch in batches:
-            alone = len(batch) < LIGHT_PIPELINE_LIMIT
+        for number, batch in enumerate(batches):
+            alone = number == 0 or len(batch) < LIGHT_PIPELINE_LIMIT
             while alone and in_flight:
                 store_oldest()
             ids, texts = _task_texts(project_id, batch)
