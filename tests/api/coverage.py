@@ -318,7 +318,7 @@ ROWS: dict[tuple[str, str], list[str]] = {
         f"{_MODEL_FILES}::test_download_roles_annotator_and_reviewer_403_outsider_404",
         f"{_MODEL_FILES}::test_download_of_a_model_without_files_is_409",
         f"{_MODEL_FILES}::test_a_shared_model_is_downloaded_by_whoever_manages_a_project",
-        f"{_MODEL_FILES_SPARK}::test_a_downloaded_model_predicts_in_plain_spark_nlp_what_annolab_predicts",
+        f"{_MODEL_FILES_SPARK}::test_a_downloaded_model_predicts_in_plain_spark_nlp_what_annolab_predicts_after_reupload",
     ],
     ("POST", "/api/models/"): [
         f"{_MODEL_FILES}::test_upload_unpacks_and_queues_a_job_on_commit",
@@ -329,7 +329,7 @@ ROWS: dict[tuple[str, str], list[str]] = {
         f"{_MODEL_FILES}::test_upload_takes_multipart_only",
         f"{_MODEL_FILES}::test_a_classifier_trained_elsewhere_gets_annolabs_note_from_the_form",
         f"{_MODEL_FILES}::test_a_lost_upload_is_failed_by_the_reaper_and_keeps_nothing",
-        f"{_MODEL_FILES_SPARK}::test_a_downloaded_model_uploads_again_deploys_and_preannotates_in_another_project",
+        f"{_MODEL_FILES_SPARK}::test_a_downloaded_model_predicts_in_plain_spark_nlp_what_annolab_predicts_after_reupload",
         f"{_MODEL_FILES_SPARK}::test_a_zip_that_is_not_a_spark_model_fails_its_job_and_keeps_nothing",
     ],
     # Label Studio ML backend (label-studio-ml-backend's shapes; the real Label Studio test too)

@@ -61,7 +61,8 @@ def trained_ner(
 ) -> tuple[Any, list[tuple[int, int]]]:
     """A small NER model (PER, LOC) trained once per session with the NER trainer's engine,
     ``training.engine.ner.train_ner``, and each epoch it reported: the engine tests read it,
-    the download and upload tests (test_model_files_spark.py) export it."""
+    the download and upload tests (test_model_files_spark.py) export it, and the browser
+    pre-annotation test (test_preannotation.py) deploys it, so none of them trains its own."""
     from tests.training.synthetic import corpus
     from training.engine.ner import NerParams, train_ner
 

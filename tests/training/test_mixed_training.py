@@ -61,8 +61,9 @@ STATUSES = ("Absent", "Present")
 
 
 def mixed_tasks() -> list[dict[str, Any]]:
-    """40 labelled notes (age, systems, no smoking choice) and 5 open ones."""
-    return with_systems(without_regions(labelled_tasks(40), "smoking"))
+    """12 labelled notes (age, systems, no smoking choice) and 5 open ones: the partial run
+    checks which models it keeps, not what they learned, so a few notes do."""
+    return with_systems(without_regions(labelled_tasks(12), "smoking"))
 
 
 def new_project(alice: Any, name: str) -> Project:
@@ -254,7 +255,8 @@ def test_a_model_that_cannot_train_leaves_the_run_partial(
     # Every completion says "Adult": the default group (age, the first name) has one class.
     tasks_import(project=project, payload=with_choice(mixed_tasks(), "age", "Adult"))
 
-    params = {**PARAMS, "model_types": ["ner", "classification"]}
+    # One epoch: nothing here reads the NER model's quality, only that it was kept and deployed.
+    params = {**PARAMS, "epochs": 1, "model_types": ["ner", "classification"]}
     run_id, progress = train_now(api, mike, project, params, django_capture_on_commit_callbacks)
     seen = {p["model_type"] for p in progress}
     assert seen <= {"ner", "assertion", "classification"} and seen, seen

@@ -1,15 +1,22 @@
 """Pre-annotation: requests and busy rules (no Spark), then deployed models on real Spark NLP.
 
-The Spark test trains a NER model through Train Now (deploy on), then pre-annotates through the
-API with the supervisor in a thread, as the django-q2 worker runs it, so the predictions checked
-here come from the child process that production runs. A mixed project (NER, assertion status
-and classifiers) is pre-annotated in ``test_mixed_training``, right after the run that trains its
-models, so those four models are trained once.
+The Spark test deploys the session's small NER model (``trained_ner`` in conftest.py, trained
+once by the NER trainer's engine and shared with the engine and model-file tests) as a trained
+model of a people-and-places project, then pre-annotates from the tasks page with the supervisor
+in a thread, as the django-q2 worker runs it, so the predictions checked here come from the child
+process that production runs. Train Now's own training and deploy are proven by
+``test_ner_training`` (and NER beside the other types by ``test_mixed_training``); a training
+here only to have a model would be one more child JVM and NER run for nothing this test reads.
+A mixed project (NER, assertion status and classifiers) is pre-annotated in
+``test_mixed_training``, right after the run that trains its models, so those four models are
+trained once.
 """
 
 from __future__ import annotations
 
+import random
 import re
+import shutil
 import threading
 from typing import Any
 
@@ -22,13 +29,8 @@ from projects.imports import tasks_import
 from projects.labeling_config import parse_labeling_config
 from projects.models import Prediction, Project, Role, Task
 from tests.personas import span
-from tests.training.synthetic import labelled_tasks
-from tests.training.worker import (
-    check_regions,
-    preannotations,
-    start_worker,
-    train_now,
-)
+from tests.training.synthetic import PEOPLE, PLACES, TEMPLATES
+from tests.training.worker import check_regions, preannotations, start_worker
 from training import services
 from training import tasks as worker_tasks
 from training.deployed import Target, deployed_models
@@ -317,14 +319,36 @@ def test_each_ner_model_predicts_only_the_labels_bound_to_it(alice: Any, project
 
 # --- real Spark NLP -----------------------------------------------------------------------------
 
-NER_CONFIG = """<View>
+PEOPLE_CONFIG = """<View>
   <Text name="text" value="$text"/>
   <Labels name="label" toName="text">
-    <Label value="Symptom"/>
-    <Label value="Disease"/>
+    <Label value="PER"/>
+    <Label value="LOC"/>
   </Labels>
 </View>
 """
+
+
+def people_tasks(labelled: int, unlabelled: int, seed: int = 23) -> list[dict[str, Any]]:
+    """Import-format sentences like the session NER model's corpus: ``labelled`` with a submitted
+    completion (a PER and a LOC region), then ``unlabelled`` open ones."""
+    rng = random.Random(seed)
+    tasks: list[dict[str, Any]] = []
+    for number in range(labelled + unlabelled):
+        person, place = rng.choice(PEOPLE), rng.choice(PLACES)
+        text = rng.choice(TEMPLATES).format(person=person, place=place)
+        task: dict[str, Any] = {"data": {"text": text}}
+        if number < labelled:
+            task["completions"] = [
+                {
+                    "created_username": "anna",
+                    "created_at": "2026-01-02T10:00:00Z",
+                    "submitted_at": f"2026-01-02T10:{number % 60:02d}:00Z",
+                    "result": [span(text, person, "PER", "p"), span(text, place, "LOC", "l")],
+                }
+            ]
+        tasks.append(task)
+    return tasks
 
 
 @pytest.mark.spark
@@ -336,31 +360,42 @@ def test_preannotate_with_a_deployed_ner_model(
     alice: Any,
     mike: Any,
     anna: Any,
-    django_capture_on_commit_callbacks: Any,
+    trained_ner: Any,
+    settings: Any,
     page: Page,
     live_server: Any,
     sign_in: Any,
 ) -> None:
-    """Trains, then pre-annotates 200 open tasks from the tasks page in Chromium, the job run by
-    the worker's own entry point, and watches the page's progress move before it ends."""
+    """Deploys a trained NER model, then pre-annotates 200 open tasks from the tasks page in
+    Chromium, the job run by the worker's own entry point, and watches the page's progress move
+    before it ends."""
     project = project_services.project_create(owner=alice, name="preannotate-ner")
     project_services.member_add(project=project, actor=alice, username="mike", role=Role.MANAGER)
     project_services.member_add(project=project, actor=alice, username="anna", role=Role.ANNOTATOR)
-    project_services.project_update(project=project, actor=alice, labeling_config=NER_CONFIG)
-    imported = tasks_import(
-        project=project, payload=labelled_tasks(30, ner_only=True, unlabelled=200)
-    )
+    project_services.project_update(project=project, actor=alice, labeling_config=PEOPLE_CONFIG)
+    imported = tasks_import(project=project, payload=people_tasks(30, unlabelled=200))
     task_ids = imported.task_ids
     labelled, open_ids = task_ids[:30], task_ids[30:]
     drafted = Task.objects.get(pk=open_ids[0])
     project_services.completion_create(task=drafted, actor=anna, result=[])  # still open
     earlier = Prediction.objects.create(task=drafted, model_name="imported", result=[])
 
-    params = {"epochs": 3, "validation_split": 0, "batch_size": 2, "learning_rate": 0.01}
-    run_id, _ = train_now(api, mike, project, params, django_capture_on_commit_callbacks)
-    run = TrainingRun.objects.get(pk=run_id)
-    assert run.status == JobStatus.SUCCEEDED, (run.error, run.results)
-    model_name = run.results[0]["model"]
+    # The session's model, saved where a run saves it and registered as the project's own.
+    model_name = "ner_preannotate-ner_annotation_manual_v1"
+    folder = settings.MODELS_DIR / model_name
+    shutil.copytree(trained_ner[0].model_dir, folder)
+    NlpModel.objects.create(
+        name=model_name,
+        type="ner",
+        project=project,
+        labels=["LOC", "PER"],
+        source=ModelSource.TRAINED,
+        path=str(folder),
+    )
+    response = api(mike).post(
+        f"/api/projects/{project.name}/deploy", {"models": [model_name]}, format="json"
+    )
+    assert response.status_code == 200, response.json()
     assert f'model="{model_name}"' in Project.objects.get(pk=project.pk).labeling_config
 
     # Nothing selected on the tasks page: Pre-Annotate takes every open task.
@@ -395,7 +430,7 @@ def test_preannotate_with_a_deployed_ner_model(
     for region in regions:
         assert region["from_name"] == "label" and region["to_name"] == "text"
         assert region["type"] == "labels"
-        assert region["value"]["labels"][0] in ("Symptom", "Disease")
+        assert region["value"]["labels"][0] in ("PER", "LOC")
 
     # newest first, and the shape of api.md's prediction resource
     listed = api(anna).get(f"/api/projects/{project.name}/tasks/{drafted.pk}/predictions/").json()
