@@ -49,7 +49,8 @@ class MLBackendView(APIView):
 class HealthView(MLBackendView):
     def get(self, request: Request, name: str) -> Response:
         project = project_for(request, name, Action.VIEW)
-        return Response({"status": "UP", "model_version": selectors.model_version(project)})
+        version = selectors.model_version(selectors.deployed(project))
+        return Response({"status": "UP", "model_version": version})
 
 
 class SetupView(MLBackendView):
@@ -65,7 +66,7 @@ class SetupView(MLBackendView):
             label_config=_text(data, "schema"),
         )
         # Never the token back: it is Label Studio's secret, stored for START_TRAINING.
-        return Response({"model_version": selectors.model_version(project)})
+        return Response({"model_version": selectors.model_version(selectors.deployed(project))})
 
 
 class PredictView(MLBackendView):
@@ -76,17 +77,14 @@ class PredictView(MLBackendView):
         if not isinstance(tasks, list):
             message = "Must be a list of Label Studio tasks."
             raise ValidationFailed(f"tasks: {message}", [{"field": "tasks", "message": message}])
-        answers = services.predictions_answer(
+        answers, version = services.predictions_answer(
             project=project,
             actor=request.user,
             ls_tasks=tasks,
             label_config=_text(data, "label_config") or None,
         )
         return Response(
-            {
-                "results": [answer.as_dict() for answer in answers],
-                "model_version": selectors.model_version(project),
-            }
+            {"results": [answer.as_dict() for answer in answers], "model_version": version}
         )
 
 

@@ -26,13 +26,13 @@ def deployed(project: Project) -> DeployedModels:
         return DeployedModels()
 
 
-def model_version(project: Project) -> str:
+def model_version(models: DeployedModels) -> str:
     """``setup``'s answer: the deployed models, sorted and joined, "" when none is deployed.
 
     Sorted so that the string stays the same while the same models are deployed (Label Studio
     compares it with the ``model_version`` of the predictions it keeps).
     """
-    return "+".join(sorted(deployed(project).names))
+    return "+".join(sorted(models.names))
 
 
 def text_key(*, project: Project, label_config: str | None) -> str:

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
+from activelearning.models import ActiveLearningSettings
+from activelearning.selectors import effective_params
 from annolab.errors import ConflictError, ValidationFailed
 from labelstudio import remote, selectors
 from labelstudio.models import AnnotationLink, Connection, TaskLink
@@ -127,8 +129,9 @@ def predictions_answer(
     ls_tasks: list[Any],
     label_config: str | None,
     wait_seconds: float | None = None,
-) -> list[Answer]:
-    """``predict``: one answer per Label Studio task, in order.
+) -> tuple[list[Answer], str]:
+    """``predict``: one answer per Label Studio task, in order, and the deployed models'
+    ``model_version``.
 
     Tasks without a prediction by the deployed models get one pre-annotation job, which this
     waits for (polling the job's row) at most ``wait_seconds`` (``LABEL_STUDIO_PREDICT_WAIT``,
@@ -139,8 +142,9 @@ def predictions_answer(
     require(project=project, user=actor, action=Action.ANNOTATE)
     tasks = tasks_mirror(project=project, ls_tasks=ls_tasks, label_config=label_config)
     deployed = selectors.deployed(project)
+    version = selectors.model_version(deployed)
     if deployed.is_empty:
-        return [Answer(result=[], score=0.0, model_version="") for _ in tasks]
+        return [Answer(result=[], score=0.0, model_version="") for _ in tasks], version
     missing = selectors.tasks_without_prediction(tasks=tasks, model_name=deployed.model_name)
     if missing:
         try:
@@ -154,9 +158,8 @@ def predictions_answer(
         if job is not None:
             seconds = settings.LABEL_STUDIO_PREDICT_WAIT if wait_seconds is None else wait_seconds
             _wait_for(job, seconds)
-    return selectors.stored_answers(
-        tasks=tasks, model_name=deployed.model_name, version=selectors.model_version(project)
-    )
+    answers = selectors.stored_answers(tasks=tasks, model_name=deployed.model_name, version=version)
+    return answers, version
 
 
 def _wait_for(job: PreannotationJob, seconds: float) -> None:
@@ -274,9 +277,6 @@ def annotation_receive(
 def _last_params(project: Project) -> dict[str, Any]:
     """The params of Train Now from Label Studio: active learning's (they default to the last
     manual run's), so a team sets them once, on annolab's Active Learning card."""
-    from activelearning.models import ActiveLearningSettings
-    from activelearning.selectors import effective_params
-
     row = ActiveLearningSettings.objects.filter(project=project).first()
     return effective_params(row or ActiveLearningSettings(project=project))
 
