@@ -3,8 +3,10 @@
 Label Studio is PyPI's ``label-studio`` from its own virtualenv (``make labelstudio``:
 var/labelstudio/venv), started on 127.0.0.1 on a free port with its own SQLite under a temporary
 folder, a known user and API token, and stopped after the test module. A fresh Label Studio
-spends about a minute on its migrations, so the first start keeps its migrated data folder
-under var/labelstudio/ and later starts copy it (about 10 s).
+spends about a minute on its migrations, so the first start on a machine keeps its migrated
+data folder in a cache outside the repository (``~/.cache/annolab/``, one per Label Studio
+version, like the wheels ``make labelstudio`` keeps in pip's cache) and later starts, a fresh
+clone's too, copy it (about 10 s).
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ USERNAME = "owner@annolab.test"
 PASSWORD = "label-studio-owner-1"
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 START_SECONDS = 240
+#: Migrated data folders, one per Label Studio version: outside the repository, so a fresh
+#: clone does not migrate again.
+TEMPLATES = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "annolab"
 
 
 @dataclass(frozen=True)
@@ -135,10 +140,10 @@ def _template() -> Path:
     """A migrated data folder with the user and token, made once per Label Studio install."""
     stamps = sorted((LABEL_STUDIO / "venv").glob(".label-studio-*.installed"))
     version = stamps[-1].name.removeprefix(".label-studio-").removesuffix(".installed")
-    template = LABEL_STUDIO / f"data-template-{version}"
+    template = TEMPLATES / f"label-studio-data-{version}"
     if (template / "label_studio.sqlite3").is_file():
         return template
-    building = LABEL_STUDIO / f"data-template-{version}.{os.getpid()}"
+    building = TEMPLATES / f"label-studio-data-{version}.{os.getpid()}"
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
     process, _url = _start(building, building / "first-start.log")

@@ -292,22 +292,24 @@ class AssertionPredictor:
     def _predict_ner(self, queries: list[tuple[str, int, int]]) -> list[tuple[str, float]]:
         marked_queries = [marked(*query) for query in queries]
         texts = [tokenization.spark_text(text) for text, _, _ in marked_queries]
+        # Each chunk in the Spark offsets of its marked sentence: the tokens its vote reads.
+        chunks = [
+            tokenization.Utf16Offsets(text).span_to_spark(start, end)
+            for text, start, end in marked_queries
+        ]
         if len(texts) < LIGHT_PIPELINE_LIMIT:
             tagged = self._light_pipeline(texts)
         else:
-            tagged = self._dataframe(texts)
-        return [
-            self._vote(text, start, end, tokens)
-            for (text, start, end), tokens in zip(marked_queries, tagged, strict=True)
-        ]
+            tagged = self._dataframe(texts, chunks)
+        return [self._vote(chunk, tokens) for chunk, tokens in zip(chunks, tagged, strict=True)]
 
-    def _vote(self, text: str, start: int, end: int, tokens: Sequence[Any]) -> tuple[str, float]:
+    def _vote(self, chunk: tuple[int, int], tokens: Sequence[Any]) -> tuple[str, float]:
         """The status with the most probability over the chunk's tokens (B- and I- summed).
 
         The confidence is that status's mean probability per token, so a chunk whose tokens
         disagree, or lean towards ``O``, gets a low one.
         """
-        begin, last = tokenization.Utf16Offsets(text).span_to_spark(start, end)
+        begin, last = chunk
         inside = [t for t in tokens if t.begin >= begin and t.end <= last]
         totals = dict.fromkeys(self.labels, 0.0)
         for token in inside:
@@ -333,9 +335,15 @@ class AssertionPredictor:
             self._light = LightPipeline(self.ner_pipeline)
         return [result[NER_COL] for result in self._light.fullAnnotate(texts)]
 
-    def _dataframe(self, texts: list[str]) -> list[list[Any]]:
+    def _dataframe(self, texts: list[str], chunks: list[tuple[int, int]]) -> list[list[Any]]:
+        # Only the chunk's tokens leave the JVM: the rest of the sentence is no vote's business.
         return transform_annotations(
-            self._spark, self.ner_pipeline, texts, NER_COL, drop_metadata=TOKEN_TEXT_METADATA
+            self._spark,
+            self.ner_pipeline,
+            texts,
+            NER_COL,
+            drop_metadata=TOKEN_TEXT_METADATA,
+            within=chunks,
         )
 
 

@@ -78,6 +78,7 @@ def transform_annotations(
     column: str,
     *,
     drop_metadata: Sequence[str] = (),
+    within: Sequence[tuple[int, int]] | None = None,
 ) -> list[list[CollectedAnnotation]]:
     """``model`` over ``texts`` in one Spark job: each text's ``column`` annotations, in order.
 
@@ -86,14 +87,24 @@ def transform_annotations(
     and ``annotatorType``): the driver unpickles a few lists per text instead of a Row per
     token, the part of pre-annotation a bare ``transform`` does not pay for itself. Metadata
     keys in ``drop_metadata`` are left in the JVM (NerDL copies every token's text as ``word``).
+    With ``within`` (one ``(begin, end)`` per text, in Spark's offsets, end inclusive), only the
+    annotations inside it come back: the assertion vote reads a chunk's few tokens of a whole
+    sentence.
     """
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
     # A given schema: inferring one samples every row in Python first.
-    schema = StructType(
-        [StructField("index", LongType()), StructField(tokenization.TEXT_COL, StringType())]
-    )
-    frame = spark.createDataFrame(list(enumerate(texts)), schema)
+    fields = [StructField("index", LongType()), StructField(tokenization.TEXT_COL, StringType())]
+    rows_in: list[tuple[Any, ...]] = list(enumerate(texts))
+    if within is not None:
+        fields += [StructField("within_begin", LongType()), StructField("within_end", LongType())]
+        rows_in = [(*row, *bounds) for row, bounds in zip(rows_in, within, strict=True)]
+    frame = model.transform(spark.createDataFrame(rows_in, StructType(fields)))
+    if within is not None:
+        frame = frame.selectExpr(
+            "index",
+            f"filter({column}, a -> a.begin >= within_begin AND a.end <= within_end) AS {column}",
+        )
     metadata = f"{column}.metadata"
     if drop_metadata:
         keys = ", ".join(f"'{key}'" for key in drop_metadata)
@@ -101,11 +112,9 @@ def transform_annotations(
             f"transform({column}, a -> "
             f"map_filter(a.metadata, (k, v) -> NOT array_contains(array({keys}), k)))"
         )
-    rows = (
-        model.transform(frame)
-        .selectExpr("index", f"{column}.begin", f"{column}.end", f"{column}.result", metadata)
-        .collect()
-    )
+    rows = frame.selectExpr(
+        "index", f"{column}.begin", f"{column}.end", f"{column}.result", metadata
+    ).collect()
     by_index = {
         row[0]: [
             CollectedAnnotation(begin, end, result, metadata)
