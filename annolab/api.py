@@ -52,8 +52,7 @@ def query_choice(
     if raw is None:
         return default
     if raw not in choices:
-        message = f"Must be one of {', '.join(choices)}."
-        raise ValidationFailed(f"{name}: {message}", [{"field": name, "message": message}])
+        raise ValidationFailed.for_field(name, f"Must be one of {', '.join(choices)}.")
     return raw
 
 

@@ -16,6 +16,11 @@ class ValidationFailed(Exception):
         self.detail = detail
         self.errors = errors if errors is not None else [{"message": detail}]
 
+    @classmethod
+    def for_field(cls, field: str, message: str) -> ValidationFailed:
+        """One field's error: ``detail`` is ``"<field>: <message>"``."""
+        return cls(f"{field}: {message}", [{"field": field, "message": message}])
+
 
 class ConflictError(Exception):
     """The request conflicts with the current state (a running training, a submitted completion)."""

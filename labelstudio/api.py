@@ -35,8 +35,7 @@ def _text(data: dict[str, Any], key: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
-        message = "Must be a string."
-        raise ValidationFailed(f"{key}: {message}", [{"field": key, "message": message}])
+        raise ValidationFailed.for_field(key, "Must be a string.")
     return str(value)
 
 
@@ -75,8 +74,7 @@ class PredictView(MLBackendView):
         data = _body(request)
         tasks = data.get("tasks")
         if not isinstance(tasks, list):
-            message = "Must be a list of Label Studio tasks."
-            raise ValidationFailed(f"tasks: {message}", [{"field": "tasks", "message": message}])
+            raise ValidationFailed.for_field("tasks", "Must be a list of Label Studio tasks.")
         answers, version = services.predictions_answer(
             project=project,
             actor=request.user,

@@ -33,10 +33,6 @@ from training.models import ACTIVE_STATUSES, DeployPolicy, PreannotationJob, Tra
 ANNOTATION_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED")
 
 
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"{field}: {message}", [{"field": field, "message": message}])
-
-
 # --- setup ------------------------------------------------------------------------------------
 
 
@@ -68,7 +64,7 @@ def connection_setup(
 
 def _ls_id(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
-        raise _invalid(field, "Must be Label Studio's id, a whole number ≥ 1.")
+        raise ValidationFailed.for_field(field, "Must be Label Studio's id, a whole number ≥ 1.")
     return value
 
 
@@ -89,12 +85,16 @@ def tasks_mirror(
     for position, ls_task in enumerate(ls_tasks):
         where = f"{field}.{position}"
         if not isinstance(ls_task, dict):
-            raise _invalid(where, "Must be a Label Studio task (an object with id and data).")
+            raise ValidationFailed.for_field(
+                where, "Must be a Label Studio task (an object with id and data)."
+            )
         ls_id = _ls_id(ls_task.get("id"), f"{where}.id")
         data = ls_task.get("data")
         text = data.get(key) if isinstance(data, dict) else None
         if not isinstance(text, str):
-            raise _invalid(f"{where}.data.{key}", "The task's text is missing (not a string).")
+            raise ValidationFailed.for_field(
+                f"{where}.data.{key}", "The task's text is missing (not a string)."
+            )
         wanted.append((ls_id, text))
     links = {
         link.ls_task_id: link.task
@@ -178,7 +178,7 @@ def _trained_regions(project: Project, result: Any) -> list[dict[str, Any]]:
     """The regions annolab trains on; others (``<TextArea>``, ``<Rating>``, relations, controls
     annolab's config lacks) are dropped rather than refused."""
     if not isinstance(result, list):
-        raise _invalid("annotation.result", "Must be a list of regions.")
+        raise ValidationFailed.for_field("annotation.result", "Must be a list of regions.")
     controls = selectors.trained_controls(project)
     return [
         region
@@ -207,7 +207,9 @@ def annotation_store(
     """
     require(project=project, user=actor, action=Action.ANNOTATE)
     if not isinstance(annotation, dict):
-        raise _invalid("annotation", "Must be a Label Studio annotation (an object).")
+        raise ValidationFailed.for_field(
+            "annotation", "Must be a Label Studio annotation (an object)."
+        )
     ls_id = _ls_id(annotation.get("id"), "annotation.id")
     link = (
         AnnotationLink.objects.select_for_update()

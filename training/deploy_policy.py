@@ -36,7 +36,7 @@ def parse_deploy(value: Any, *, field: str = "deploy") -> DeployPolicy:
     if isinstance(value, bool) or value == "if_better":
         return _FROM_API[value]
     message = 'Must be true, false or "if_better".'
-    raise ValidationFailed(f"{field}: {message}", [{"field": field, "message": message}])
+    raise ValidationFailed.for_field(field, message)
 
 
 def as_policy(value: Any) -> DeployPolicy:

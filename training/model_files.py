@@ -206,7 +206,7 @@ def stream_zip(model: NlpModel, folder: Path) -> Iterator[bytes]:
                 while chunk := source.read(CHUNK):
                     out.write(chunk)
                     yield sink.take()
-        yield sink.take()
+    # Closing wrote the last entry's data descriptor and the central directory.
     yield sink.take()
 
 
@@ -219,7 +219,7 @@ def uploaded_pipeline(staging: Path) -> Path | None:
     if len(top) == 1 and top[0].is_dir() and not top[0].is_symlink():
         candidates.append(top[0])
     for folder in candidates:
-        if pipeline_folder(folder) is not None and (folder / "metadata").is_dir():
+        if (folder / "metadata").is_dir():
             return folder
         if (folder / "classifier" / "metadata").is_dir() and (folder / SIDECAR).is_file():
             return folder

@@ -262,23 +262,23 @@ def _record_deployment(
     )
 
 
-def model_load_problem(model: NlpModel) -> str | None:
+def model_load_problem(model: NlpModel, *, cannot: str = "no longer loads") -> str | None:
     """Why ``model`` could not be loaded from its folder, or None; checked without Spark.
 
     A saved Spark PipelineModel is a folder with ``metadata/`` (and ``stages/``); the web
     process has no JVM, so the folder's shape is what it can check before binding the model.
+    ``cannot`` says what the problem stops ("no longer loads", "cannot be downloaded").
     """
-    if not model.path:
-        return f"Model '{model.name}' no longer loads: it has no folder."
-    folder = Path(model.path)
-    if not folder.is_dir():
-        return f"Model '{model.name}' no longer loads: its folder {folder} is missing."
-    if not (folder / "metadata").is_dir():
-        return (
-            f"Model '{model.name}' no longer loads: its folder {folder} has no metadata/ "
-            "(not a saved Spark PipelineModel)."
-        )
-    return None
+    folder = Path(model.path) if model.path else None
+    if folder is None:
+        reason = "it has no folder."
+    elif not folder.is_dir():
+        reason = f"its folder {folder} is missing."
+    elif not (folder / "metadata").is_dir():
+        reason = f"its folder {folder} has no metadata/ (not a saved Spark PipelineModel)."
+    else:
+        return None
+    return f"Model '{model.name}' {cannot}: {reason}"
 
 
 @transaction.atomic
@@ -406,9 +406,9 @@ def model_download_folder(*, model: NlpModel, actor: AbstractBaseUser) -> Path:
         require(project=model.project, user=actor, action=Action.MANAGE)
     elif not (is_site_admin(actor) or project_selectors.projects_managed_by(actor).exists()):
         raise NotAllowed("Only owners and managers of a project download models.")
-    problem = model_load_problem(model)
+    problem = model_load_problem(model, cannot="cannot be downloaded")
     if problem:
-        raise ConflictError(problem.replace("no longer loads", "cannot be downloaded"))
+        raise ConflictError(problem)
     return Path(model.path)
 
 
@@ -416,16 +416,12 @@ def model_download_folder(*, model: NlpModel, actor: AbstractBaseUser) -> Path:
 MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 
 
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"{field}: {message}", [{"field": field, "message": message}])
-
-
 def _upload_project(actor: AbstractBaseUser, name: str | None) -> Project | None:
     """The project an upload goes to: one the caller manages; none (shared) for a site admin."""
     if not name:
         if is_site_admin(actor):
             return None
-        raise _invalid(
+        raise ValidationFailed.for_field(
             "project",
             "Name a project you manage: only a site admin registers a model without a project "
             "(shared with every project).",
@@ -433,7 +429,7 @@ def _upload_project(actor: AbstractBaseUser, name: str | None) -> Project | None
     project = Project.objects.filter(name=name).first()
     # An outsider is told the same as for a project that does not exist: nothing is revealed.
     if project is None or not can(project=project, user=actor, action=Action.VIEW):
-        raise _invalid("project", f"No project named {name!r}.")
+        raise ValidationFailed.for_field("project", f"No project named {name!r}.")
     require(project=project, user=actor, action=Action.MANAGE)
     return project
 
@@ -457,7 +453,7 @@ def model_upload_start(
     """
     project = _upload_project(actor, project_name)
     if not MODEL_NAME.fullmatch(name):
-        raise _invalid(
+        raise ValidationFailed.for_field(
             "name",
             "Use 1 to 200 letters, digits, '_', '-' or '.', starting with a letter or digit.",
         )
@@ -467,13 +463,15 @@ def model_upload_start(
             name=name, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
         ).exists()
     ):
-        raise _invalid("name", f"A model named {name!r} is registered or being uploaded already.")
+        raise ValidationFailed.for_field(
+            "name", f"A model named {name!r} is registered or being uploaded already."
+        )
     if model_type not in ModelType.values:
-        raise _invalid("type", f"Must be one of {', '.join(ModelType.values)}.")
+        raise ValidationFailed.for_field("type", f"Must be one of {', '.join(ModelType.values)}.")
     if not labels:
-        raise _invalid("labels", "Name at least one label, comma-separated.")
+        raise ValidationFailed.for_field("labels", "Name at least one label, comma-separated.")
     if size > settings.MODEL_UPLOAD_MAX_BYTES:
-        raise _invalid(
+        raise ValidationFailed.for_field(
             "file",
             f"The zip is {size} bytes; at most {settings.MODEL_UPLOAD_MAX_BYTES} are accepted.",
         )
@@ -485,11 +483,11 @@ def model_upload_start(
     try:
         zipsafe.extract(file, staging, limits)
     except zipsafe.UnsafeZip as exc:
-        raise _invalid("file", str(exc)) from None
+        raise ValidationFailed.for_field("file", str(exc)) from None
     try:
         pipeline = model_files.uploaded_pipeline(staging)
         if pipeline is None:
-            raise _invalid(
+            raise ValidationFailed.for_field(
                 "file",
                 "The zip holds no saved Spark NLP pipeline: a folder with metadata/ and stages/ "
                 "at its root or inside its one top-level folder.",
@@ -512,7 +510,7 @@ def model_upload_start(
                         pipeline_path=str(pipeline),
                     )
             except IntegrityError:
-                raise _invalid(
+                raise ValidationFailed.for_field(
                     "name", f"A model named {name!r} is being uploaded already."
                 ) from None
             transaction.on_commit(
