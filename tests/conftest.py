@@ -7,6 +7,9 @@ scripts/with_test_postgres.sh rather than here.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from django.conf import settings
 
@@ -29,3 +32,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def fast_password_hashing(settings: object) -> None:
     # PBKDF2 is slow by design; every persona hashing a password made each test take seconds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def workdirs(settings: Any, tmp_path: Path) -> Path:
+    """Runs, models and job logs of this test in its own folders; a small local Spark (the
+    tests that run jobs in a worker's child process: training, pre-annotation, Label Studio)."""
+    settings.VAR_DIR = tmp_path / "var"
+    settings.MODELS_DIR = tmp_path / "models"
+    settings.SPARK_DRIVER_MEMORY = "2g"
+    settings.SPARK_MASTER = "local[2]"
+    return tmp_path

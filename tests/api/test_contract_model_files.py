@@ -46,8 +46,8 @@ def saved_folder(root: Path, name: str) -> Path:
     return folder
 
 
-@pytest.fixture
-def ner(project: Project, models_dir: Path) -> NlpModel:
+def saved_ner_model(project: Project, models_dir: Path) -> NlpModel:
+    """``NER``, a trained model of ``project`` whose folder has the shape of a saved pipeline."""
     return NlpModel.objects.create(
         name=NER,
         type="ner",
@@ -56,6 +56,11 @@ def ner(project: Project, models_dir: Path) -> NlpModel:
         source=ModelSource.TRAINED,
         path=str(saved_folder(models_dir, NER)),
     )
+
+
+@pytest.fixture
+def ner(project: Project, models_dir: Path) -> NlpModel:
+    return saved_ner_model(project, models_dir)
 
 
 def download(api: Any, user: Any, name: str = NER) -> Any:

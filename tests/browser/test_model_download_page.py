@@ -11,25 +11,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from projects.models import Project
-from tests.api.test_contract_model_files import FILES, saved_folder
-from training.models import ModelSource, NlpModel
+from tests.api.test_contract_model_files import FILES, NER, saved_ner_model
+from training.models import NlpModel
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-NER = "ner_clinic_annotation_manual_v1"
 
 
 @pytest.fixture
 def saved_model(project: Project, settings: Any, tmp_path: Path) -> NlpModel:
     settings.MODELS_DIR = tmp_path / "models"
-    return NlpModel.objects.create(
-        name=NER,
-        type="ner",
-        project=project,
-        labels=["Symptom", "Disease"],
-        source=ModelSource.TRAINED,
-        path=str(saved_folder(settings.MODELS_DIR, NER)),
-    )
+    return saved_ner_model(project, settings.MODELS_DIR)
 
 
 def test_the_model_list_downloads_a_models_zip(

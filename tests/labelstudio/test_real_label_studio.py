@@ -16,7 +16,6 @@ import json
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,17 +27,9 @@ from labelstudio.models import AnnotationLink, Connection, TaskLink
 from projects import services as project_services
 from projects.models import Completion, CompletionStatus, Project, Role
 from tests.labelstudio.conftest import JobRunner, LabelStudio
-from tests.training.synthetic import labelled_tasks
+from tests.training.synthetic import NER_CONFIG, labelled_tasks
 from training.models import JobStatus, NlpModel, PreannotationJob, TrainingRun
 
-ANNOLAB_CONFIG = """<View>
-  <Text name="text" value="$text"/>
-  <Labels name="label" toName="text">
-    <Label value="Symptom"/>
-    <Label value="Disease"/>
-  </Labels>
-</View>
-"""
 # Label Studio's side: the same NER labels, plus a comment box annolab does not train.
 LS_CONFIG = """<View>
   <Text name="text" value="$text"/>
@@ -88,16 +79,6 @@ def wait_for(predicate: Any, seconds: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.fixture
-def workdirs(settings: Any, tmp_path: Path) -> Path:
-    """Models and job logs of this test in its own folders; a small local Spark."""
-    settings.VAR_DIR = tmp_path / "var"
-    settings.MODELS_DIR = tmp_path / "models"
-    settings.SPARK_DRIVER_MEMORY = "2g"
-    settings.SPARK_MASTER = "local[2]"
-    return tmp_path
-
-
 def ls_region(text: str, fragment: str, label: str, rid: str) -> dict[str, Any]:
     start = text.index(fragment)
     return {
@@ -129,7 +110,7 @@ def test_label_studio_uses_annolab_as_its_ml_backend(
     ls = Client(label_studio)
     settings.LABEL_STUDIO_URLS = [label_studio.url]
     project = project_services.project_create(
-        owner=alice, name="from-label-studio", labeling_config=ANNOLAB_CONFIG
+        owner=alice, name="from-label-studio", labeling_config=NER_CONFIG
     )
     project_services.member_add(project=project, actor=alice, username="mike", role=Role.MANAGER)
     # Train Now from Label Studio takes active learning's params (it stays off).

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,9 @@ import pytest
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+    from projects.models import Project
+    from training.models import NlpModel
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,16 +39,6 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
     session.stop()
     # py4j logs its connection teardown at INFO from __del__, after pytest closed the streams.
     logging.getLogger("py4j").setLevel(logging.WARNING)
-
-
-@pytest.fixture
-def workdirs(settings: Any, tmp_path: Path) -> Path:
-    """Runs, models and logs of this test in its own folders; a small local Spark."""
-    settings.VAR_DIR = tmp_path / "var"
-    settings.MODELS_DIR = tmp_path / "models"
-    settings.SPARK_DRIVER_MEMORY = "2g"
-    settings.SPARK_MASTER = "local[2]"
-    return tmp_path
 
 
 @pytest.fixture(scope="session")
@@ -78,3 +72,26 @@ def trained_ner(
         on_epoch=lambda done, total: epochs.append((done, total)),
     )
     return result, epochs
+
+
+@pytest.fixture
+def register_trained_ner(
+    trained_ner: tuple[Any, list[tuple[int, int]]], settings: Any
+) -> Callable[[Project, str], NlpModel]:
+    """Register the session's NER model in a project as one of its trained models: copied to
+    MODELS_DIR/<name>, where a run saves it (use with ``workdirs``)."""
+    from training.models import ModelSource, NlpModel
+
+    def register(project: Project, name: str) -> NlpModel:
+        folder = settings.MODELS_DIR / name
+        shutil.copytree(trained_ner[0].model_dir, folder)
+        return NlpModel.objects.create(
+            name=name,
+            type="ner",
+            project=project,
+            labels=["LOC", "PER"],
+            source=ModelSource.TRAINED,
+            path=str(folder),
+        )
+
+    return register

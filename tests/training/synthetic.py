@@ -11,6 +11,15 @@ from training.engine.ner import LabeledSentence
 SYMPTOMS = ["chest pain", "fever", "cough", "headache", "nausea", "dizziness"]
 DISEASES = ["pneumonia", "asthma", "diabetes", "migraine", "bronchitis"]
 STATUSES = {"Present": "reports {x}", "Absent": "denies {x}"}
+#: The labeling config of ``labelled_tasks(..., ner_only=True)``: its two entity labels.
+NER_CONFIG = """<View>
+  <Text name="text" value="$text"/>
+  <Labels name="label" toName="text">
+    <Label value="Symptom"/>
+    <Label value="Disease"/>
+  </Labels>
+</View>
+"""
 
 
 def region(text: str, fragment: str, label: str, rid: str, start_at: int = 0) -> dict[str, Any]:
@@ -170,6 +179,17 @@ def tagged(text: str, entities: dict[str, str]) -> LabeledSentence:
                 tag = ("B-" if token.start == start else "I-") + label
         tags.append(tag)
     return LabeledSentence.from_sentence(sentence, tags)
+
+
+#: The labeling config of ``corpus``'s labels (the session's NER model, ``trained_ner``).
+PEOPLE_CONFIG = """<View>
+  <Text name="text" value="$text"/>
+  <Labels name="label" toName="text">
+    <Label value="PER"/>
+    <Label value="LOC"/>
+  </Labels>
+</View>
+"""
 
 
 def corpus(count: int, seed: int = 7) -> list[LabeledSentence]:

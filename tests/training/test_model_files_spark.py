@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -31,9 +30,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from projects import services as project_services
 from projects.models import Prediction, Project, Role, Task
+from tests.training.synthetic import PEOPLE_CONFIG
 from tests.training.worker import run_preannotation, start_worker, wait_for
 from training import tasks as worker_tasks
-from training.models import ModelSource, ModelUpload, NlpModel
+from training.models import ModelUpload, NlpModel
 
 pytestmark = [
     pytest.mark.spark,
@@ -43,14 +43,6 @@ pytestmark = [
 
 HERE = Path(__file__).resolve().parent
 NAME = "ner_people_annotation_manual_v1"
-CONFIG = """<View>
-  <Text name="text" value="$text"/>
-  <Labels name="label" toName="text">
-    <Label value="PER"/>
-    <Label value="LOC"/>
-  </Labels>
-</View>
-"""
 TEXTS = [
     "John Smith lives in Berlin.",
     "Yesterday Mary Jones flew to New York again.",
@@ -59,24 +51,9 @@ TEXTS = [
 
 
 def people_project(owner: Any, name: str) -> Project:
-    project = project_services.project_create(owner=owner, name=name, labeling_config=CONFIG)
+    project = project_services.project_create(owner=owner, name=name, labeling_config=PEOPLE_CONFIG)
     project_services.member_add(project=project, actor=owner, username="mike", role=Role.MANAGER)
     return project
-
-
-def trained_model(project: Project, trained_ner: Any) -> NlpModel:
-    """The session's model, saved where a run saves it and registered as a trained model."""
-    result, _ = trained_ner
-    folder = settings.MODELS_DIR / NAME
-    shutil.copytree(result.model_dir, folder)
-    return NlpModel.objects.create(
-        name=NAME,
-        type="ner",
-        project=project,
-        labels=["LOC", "PER"],
-        source=ModelSource.TRAINED,
-        path=str(folder),
-    )
 
 
 def download(api: Any, user: Any, name: str) -> bytes:
@@ -112,12 +89,17 @@ def preannotate(api: Any, mike: Any, project: Project, model: str) -> None:
 
 
 def test_a_downloaded_model_predicts_in_plain_spark_nlp_what_annolab_predicts_after_reupload(
-    api: Any, alice: Any, mike: Any, spark: Any, trained_ner: Any, tmp_path: Path
+    api: Any,
+    alice: Any,
+    mike: Any,
+    spark: Any,
+    register_trained_ner: Any,
+    tmp_path: Path,
 ) -> None:
     """One download serves both ways out and in: plain Spark NLP loads it, and the same zip,
     uploaded into a second project, is checked, deployed and used by a pre-annotation job,
     whose stored entities are what plain Spark NLP found (one pre-annotation child, not two)."""
-    original = trained_model(people_project(alice, "people"), trained_ner)
+    original = register_trained_ner(people_project(alice, "people"), NAME)
     zipped = download(api, mike, NAME)
 
     with zipfile.ZipFile(io.BytesIO(zipped)) as archive:

@@ -19,7 +19,7 @@ from projects.imports import tasks_import
 from projects.labeling_config import parse_labeling_config
 from projects.models import Project, Role, Task
 from tests.personas import MIXED_CONFIG
-from tests.training.synthetic import labelled_tasks, without_regions
+from tests.training.synthetic import NER_CONFIG, labelled_tasks, without_regions
 from tests.training.worker import run_training, start_worker, wait_for
 from training import datasets
 from training import tasks as worker_tasks
@@ -32,15 +32,6 @@ from training.pipeline.trainers.classification import group_data
 from training.pipeline.trainers.ner import ner_data
 
 HELD_OUT_WORD = "Heldoutword"
-
-NER = """<View>
-  <Text name="text" value="$text"/>
-  <Labels name="label" toName="text">
-    <Label value="Symptom"/>
-    <Label value="Disease"/>
-  </Labels>
-</View>
-"""
 
 
 def tagged(tasks: list[dict[str, Any]], tag: str, positions: range) -> list[dict[str, Any]]:
@@ -303,7 +294,7 @@ def test_if_better_deploys_the_better_model_and_keeps_the_worse_out(
 ) -> None:
     project = project_services.project_create(owner=alice, name="trust-e2e")
     project_services.member_add(project=project, actor=alice, username="mike", role=Role.MANAGER)
-    project_services.project_update(project=project, actor=alice, labeling_config=NER)
+    project_services.project_update(project=project, actor=alice, labeling_config=NER_CONFIG)
     tasks = tagged(labelled_tasks(40, ner_only=True, unlabelled=0), "test", range(30, 40))
     tasks_import(project=project, payload=tagged(tasks, "tiny", range(2)))
     trainings = f"/api/projects/{project.name}/trainings/"

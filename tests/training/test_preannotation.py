@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
 import threading
 from typing import Any
 
@@ -29,7 +28,7 @@ from projects.imports import tasks_import
 from projects.labeling_config import parse_labeling_config
 from projects.models import Prediction, Project, Role, Task
 from tests.personas import span
-from tests.training.synthetic import PEOPLE, PLACES, TEMPLATES
+from tests.training.synthetic import PEOPLE, PEOPLE_CONFIG, PLACES, TEMPLATES
 from tests.training.worker import check_regions, preannotations, start_worker
 from training import services
 from training import tasks as worker_tasks
@@ -319,15 +318,6 @@ def test_each_ner_model_predicts_only_the_labels_bound_to_it(alice: Any, project
 
 # --- real Spark NLP -----------------------------------------------------------------------------
 
-PEOPLE_CONFIG = """<View>
-  <Text name="text" value="$text"/>
-  <Labels name="label" toName="text">
-    <Label value="PER"/>
-    <Label value="LOC"/>
-  </Labels>
-</View>
-"""
-
 
 def people_tasks(labelled: int, unlabelled: int, seed: int = 23) -> list[dict[str, Any]]:
     """Import-format sentences like the session NER model's corpus: ``labelled`` with a submitted
@@ -360,8 +350,7 @@ def test_preannotate_with_a_deployed_ner_model(
     alice: Any,
     mike: Any,
     anna: Any,
-    trained_ner: Any,
-    settings: Any,
+    register_trained_ner: Any,
     page: Page,
     live_server: Any,
     sign_in: Any,
@@ -382,16 +371,7 @@ def test_preannotate_with_a_deployed_ner_model(
 
     # The session's model, saved where a run saves it and registered as the project's own.
     model_name = "ner_preannotate-ner_annotation_manual_v1"
-    folder = settings.MODELS_DIR / model_name
-    shutil.copytree(trained_ner[0].model_dir, folder)
-    NlpModel.objects.create(
-        name=model_name,
-        type="ner",
-        project=project,
-        labels=["LOC", "PER"],
-        source=ModelSource.TRAINED,
-        path=str(folder),
-    )
+    register_trained_ner(project, model_name)
     response = api(mike).post(
         f"/api/projects/{project.name}/deploy", {"models": [model_name]}, format="json"
     )

@@ -17,7 +17,7 @@ import pytest
 from projects import services as project_services
 from projects.imports import tasks_import
 from projects.models import Project
-from tests.training.synthetic import labelled_tasks
+from tests.training.synthetic import NER_CONFIG, labelled_tasks
 from tests.training.worker import start_worker, wait_for
 from training import services
 from training.models import JobStatus, NlpModel, TrainingRun
@@ -25,14 +25,6 @@ from training.models import JobStatus, NlpModel, TrainingRun
 pytestmark = [pytest.mark.spark, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
-NER_CONFIG = """<View>
-  <Text name="text" value="$text"/>
-  <Labels name="label" toName="text">
-    <Label value="Symptom"/>
-    <Label value="Disease"/>
-  </Labels>
-</View>
-"""
 
 
 @pytest.fixture
